@@ -1,0 +1,77 @@
+# The project's vocabulary. `make run` and `make test` work on a fresh machine with only
+# Python 3.11+ and make: they create .venv, install the locked dependencies and start a
+# project-local PostgreSQL under .data/ unless DATABASE_URL points at a server.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_PORT ?= 54329
+EMBEDDED_DB := postgres://crm@127.0.0.1:$(PG_PORT)
+PYTEST_ARGS ?=
+
+export DJANGO_SETTINGS_MODULE := config.settings
+export PG_PORT
+
+.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data
+
+help:
+	@echo "make run       start web, worker and scheduler with the demo workspace"
+	@echo "make test      lint + the whole test suite against a real PostgreSQL"
+	@echo "make lint      ruff, import contracts, makemigrations --check"
+	@echo "make bench     performance benchmarks (figures, not pass/fail)"
+	@echo "make smoke     clone the repo and check that 'make run' serves the site"
+	@echo "make messages  extract and compile translations (needs GNU gettext)"
+	@echo "make lock      re-resolve requirements/lock.txt from requirements/*.in"
+
+$(VENV)/.installed: requirements/lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements/lock.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+db: install
+ifndef DATABASE_URL
+	@$(BIN)/python -m infra.embedded_pg start --port $(PG_PORT) --db crm --db crm_test >/dev/null
+endif
+
+run: db
+	$(BIN)/python -m infra.run
+
+test: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
+test: db lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory migrations-check
+
+migrations-check: install
+	DATABASE_URL=$${DATABASE_URL:-$(EMBEDDED_DB)/crm} $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_bench
+bench: db
+	@$(BIN)/python -m infra.embedded_pg start --port $(PG_PORT) --db crm_bench >/dev/null
+	$(BIN)/python -m bench
+
+smoke: install
+	$(BIN)/python -m infra.smoke
+
+messages: install
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=.data
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+lock: install
+	$(BIN)/uv pip compile -q requirements/dev.in --python-version 3.11 --generate-hashes -o requirements/lock.txt
+
+clean-data:
+	-$(BIN)/python -m infra.embedded_pg stop
+	rm -rf .data

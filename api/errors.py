@@ -1,0 +1,59 @@
+"""One error shape for the whole API: {"detail", "code", "errors"?} (API.md)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tenants.errors import SignupRejected
+
+
+def _first_code(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return getattr(detail, "code", "invalid")
+
+
+def _field_messages(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            field: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for field, value in detail.items()
+        }
+    return {"non_field_errors": [str(item) for item in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, SignupRejected):
+        return Response(
+            {"detail": _("Some fields need attention."), "code": "validation_error", "errors": exc.messages()},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _("Some fields need attention."),
+            "code": "validation_error",
+            "errors": _field_messages(exc.detail),
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(exc, "default_code", "error")
+        if isinstance(exc, exceptions.APIException) and hasattr(detail, "code") and detail.code:
+            code = detail.code
+        response.data = {"detail": str(detail), "code": code}
+    return response

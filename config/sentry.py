@@ -1,0 +1,29 @@
+"""Sentry set-up: errors tagged with the tenant schema, no personal data by default."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def init_sentry() -> None:
+    if not settings.SENTRY_DSN:
+        return
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=settings.SENTRY_DSN,
+        environment=settings.SENTRY_ENVIRONMENT,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=settings.SENTRY_SEND_PII,
+        traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
+    )
+
+
+def tag_tenant(schema_name: str) -> None:
+    if not settings.SENTRY_DSN:
+        return
+    import sentry_sdk
+
+    sentry_sdk.get_isolation_scope().set_tag("tenant", schema_name)

@@ -1,0 +1,11 @@
+"""URLs of a tenant host (<slug>.BASE_DOMAIN)."""
+
+from django.urls import include, path
+
+from accounts.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,29 @@
+"""Bring a database up to date: the one command run by `make run` and by every deploy.
+
+Idempotent: migrates the public schema and every tenant, creates the cache table,
+ensures the public host, and re-captures the tenant template when migrations changed.
+"""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tenants import schema_template
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure
+
+
+class Command(BaseCommand):
+    help = "Migrate public and tenant schemas, ensure the public host and the tenant template."
+
+    def handle(self, *args, **options) -> None:
+        verbosity = options["verbosity"]
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        call_command("createcachetable", verbosity=max(verbosity - 1, 0))
+        public_tenant_ensure()
+        if Tenant.objects.exclude(schema_name="public").exists():
+            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        if schema_template.template_is_current():
+            self.stdout.write("Tenant template is current.")
+        else:
+            template = schema_template.template_build()
+            self.stdout.write(f"Captured the tenant template: {template.statement_count} statements.")

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class BackupFrequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class Plan(TimeStamped):
+    """What a tenant buys: seats, limits and features. Lives in the public schema."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    named_seats = models.PositiveIntegerField(_("named seats"))
+    concurrent_seats = models.PositiveIntegerField(_("concurrent seats"))
+    max_contacts = models.PositiveIntegerField(_("contacts"), null=True, blank=True, help_text=_("Empty: unlimited."))
+    max_storage_mb = models.PositiveIntegerField(_("storage (MB)"))
+    api_requests_per_minute = models.PositiveIntegerField(_("API requests per minute"))
+    max_lead_forms = models.PositiveIntegerField(_("lead forms"), null=True, blank=True)
+    max_pipelines = models.PositiveIntegerField(_("pipelines"), null=True, blank=True)
+    max_integration_tokens = models.PositiveIntegerField(_("integration tokens"), default=0)
+    backup_frequency = models.CharField(
+        _("backup frequency"), max_length=10, choices=BackupFrequency.choices, default=BackupFrequency.DAILY
+    )
+    backup_retention_days = models.PositiveIntegerField(_("backup retention (days)"))
+    manual_backups_per_day = models.PositiveIntegerField(_("on-demand backups per day"), default=1)
+    price_per_seat = models.DecimalField(_("price per seat and month"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    trial_days = models.PositiveIntegerField(_("trial days"), default=14)
+    grace_days = models.PositiveIntegerField(_("grace period (days)"), default=7)
+    features = models.JSONField(_("features"), default=list, blank=True)
+    is_public = models.BooleanField(_("offered on the pricing page"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_per_seat == Decimal("0")
+
+
+class TenantStatus(models.TextChoices):
+    TRIALING = "trialing", _("Trial")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Payment overdue")
+    READ_ONLY = "read_only", _("Read-only")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class Tenant(TenantMixin, TimeStamped):
+    """A client company: one PostgreSQL schema, one subdomain, one plan."""
+
+    # Provisioning creates the schema itself (by replaying the template's DDL), so the
+    # model must never run migrations on save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    slug = models.SlugField(_("address"), max_length=40, unique=True)
+    name = models.CharField(_("company name"), max_length=120)
+    # Only the public schema's own row has no plan.
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tenants", null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=TenantStatus.choices, default=TenantStatus.TRIALING)
+    trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    extra_named_seats = models.PositiveIntegerField(_("extra named seats"), default=0)
+    extra_concurrent_seats = models.PositiveIntegerField(_("extra concurrent seats"), default=0)
+    language = models.CharField(_("default language"), max_length=8, default="en")
+    owner_email = models.EmailField(_("owner email"))
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
+        constraints = [
+            models.UniqueConstraint(Lower("slug"), name="tenant_slug_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(plan__isnull=False) | models.Q(schema_name="public"), name="tenant_has_plan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+    @property
+    def named_seats(self) -> int:
+        return (self.plan.named_seats if self.plan else 0) + self.extra_named_seats
+
+    @property
+    def concurrent_seats(self) -> int:
+        return (self.plan.concurrent_seats if self.plan else 0) + self.extra_concurrent_seats
+
+
+class Domain(DomainMixin, TimeStamped):
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class SchemaTemplate(TimeStamped):
+    """The captured DDL of the migrated template schema, replayed for each signup.
+
+    Keyed by a fingerprint of the tenant apps' migration graph: provisioning refuses a
+    template captured for other migrations (see tenants/schema_template.py).
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    source_schema = models.CharField(max_length=63)
+    sql = models.TextField()
+    statement_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"template {self.fingerprint[:12]} ({self.statement_count} statements)"
