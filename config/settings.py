@@ -184,6 +184,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    # In development static files come from the finders; the folder only has to exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Email: console in development; EMAIL_URL=smtp://user:pass@host:587/?tls=True in production.
 _email = env.email_url_config(secret("EMAIL_URL", default="consolemail://"))
@@ -220,7 +223,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "workspace-usage-refresh": {"task": "tenants.tasks.workspace_usage_refresh_all", "schedule": 60 * 60},
+}
+# Jobs fanned out to every tenant are spread over this window (seconds).
+TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -87,6 +87,10 @@ class Tenant(TenantMixin, TimeStamped):
     extra_concurrent_seats = models.PositiveIntegerField(_("extra concurrent seats"), default=0)
     language = models.CharField(_("default language"), max_length=8, default="en")
     owner_email = models.EmailField(_("owner email"))
+    # Usage figures refreshed by a periodic task, for plan limits and the platform admin.
+    usage_active_users = models.PositiveIntegerField(_("active users"), default=0)
+    usage_storage_bytes = models.PositiveBigIntegerField(_("file storage used (bytes)"), default=0)
+    usage_refreshed_at = models.DateTimeField(_("usage refreshed"), null=True, blank=True)
 
     class Meta:
         ordering = ["slug"]

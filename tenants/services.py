@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
@@ -147,6 +149,23 @@ def _lock_slug(slug: str) -> None:
     key = int.from_bytes(hashlib.sha256(f"signup:{slug}".encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def tenant_usage_refresh() -> Tenant:
+    """Store the current tenant's usage (active users, bytes of files) on its public row."""
+    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+    tenant.usage_active_users = User.objects.filter(is_active=True).count()
+    tenant.usage_storage_bytes = _folder_size(default_storage.path(""))
+    tenant.usage_refreshed_at = timezone.now()
+    tenant.save(update_fields=["usage_active_users", "usage_storage_bytes", "usage_refreshed_at", "updated_at"])
+    return tenant
+
+
+def _folder_size(path: str) -> int:
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(folder, name)) for name in files)
+    return total
 
 
 def _announce_signup(tenant: Tenant) -> None:

@@ -1,0 +1,131 @@
+"""Shared fixtures: two workspaces built once per session, like healthchecks' Alice and Bob.
+
+Tenant schemas are created for real (committed, through the signup service) before any
+test runs; tests then use the `db` fixture, whose transaction is rolled back, inside one
+of them. Tests that need committed data (threads, a real Celery worker) use
+`committed_db` and clean up after themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from config.celery import app as celery_app
+
+ALICE_EMAIL = "alice@acme.example"
+BOB_EMAIL = "bob@globex.example"
+PASSWORD = "correct-horse-battery-9"
+
+
+def broker_url_for(database_name: str) -> str:
+    params = connection.settings_dict
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    return (
+        f"sqla+postgresql+psycopg://{params.get('USER') or ''}{password}@{params.get('HOST') or '127.0.0.1'}:"
+        f"{params.get('PORT') or 5432}/{database_name}"
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Template, public host and the two session workspaces, committed once."""
+    from tenants.services import SignupRequest, tenant_signup
+
+    # The broker lives in the test database too, so nothing leaks into a dev queue.
+    celery_app.conf.broker_url = broker_url_for(connection.settings_dict["NAME"])
+    with django_db_blocker.unblock():
+        call_command("platform_setup", verbosity=0)
+        tenant_signup(
+            request=SignupRequest(
+                company_name="Acme Corp",
+                slug="acme",
+                admin_name="Alice Adams",
+                admin_email=ALICE_EMAIL,
+                admin_password=PASSWORD,
+                plan="team",
+            )
+        )
+        tenant_signup(
+            request=SignupRequest(
+                company_name="Globex",
+                slug="globex",
+                admin_name="Bob Brown",
+                admin_email=BOB_EMAIL,
+                admin_password=PASSWORD,
+                plan="business",
+                language="ru",
+            )
+        )
+        connection.set_schema_to_public()
+    yield
+    _close_broker_connections()
+
+
+def _close_broker_connections() -> None:
+    """Kombu's SQLAlchemy transport pools connections; the test database can't be dropped under them."""
+    from kombu.transport.sqlalchemy import Channel
+
+    celery_app.pool.force_close_all()
+    for engine, _session in Channel._engines.values():
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def back_to_public() -> Iterator[None]:
+    """Requests and tests switch schemas; every test starts and ends on public."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug="acme")
+
+
+@pytest.fixture
+def tenant_b(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug="globex")
+
+
+@contextlib.contextmanager
+def inside(tenant) -> Iterator[None]:
+    connection.set_tenant(tenant)
+    try:
+        yield
+    finally:
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def client_a(tenant_a) -> Client:
+    return Client(HTTP_HOST="acme.localhost:8000")
+
+
+@pytest.fixture
+def client_b(tenant_b) -> Client:
+    return Client(HTTP_HOST="globex.localhost:8000")
+
+
+@pytest.fixture
+def public_client(db) -> Client:
+    return Client(HTTP_HOST="localhost:8000")
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Real transactions (autocommit), for threads and other processes. Clean up yourself."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        yield
+        connection.set_schema_to_public()
