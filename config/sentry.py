@@ -16,7 +16,8 @@ def init_sentry() -> None:
         dsn=settings.SENTRY_DSN,
         environment=settings.SENTRY_ENVIRONMENT,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=settings.SENTRY_SEND_PII,
+        # No user identity, no request bodies unless explicitly asked for (GDPR / 152-FZ).
+        data_collection={"user_info": settings.SENTRY_SEND_PII, "http_bodies": []},
         traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
     )
 
