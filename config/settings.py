@@ -72,6 +72,9 @@ TENANT_TEMPLATE_SCHEMA = "zz_tenant_template"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# Issue `SET search_path` once per schema switch, not before every query (half the round
+# trips). Safe: django-tenants forgets the cached path on rollback and reconnect.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",

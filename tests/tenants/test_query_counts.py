@@ -1,0 +1,25 @@
+"""Pages and endpoints of this layer stay within a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ALICE_EMAIL, PASSWORD
+
+
+@pytest.mark.parametrize(("path", "bound"), [("/", 4), ("/pricing/", 4), ("/signup/", 4), ("/api/v1/plans/", 4)])
+def test_public_pages_are_bounded(public_client, django_assert_max_num_queries, path, bound):
+    with django_assert_max_num_queries(bound):
+        assert public_client.get(path).status_code == 200
+
+
+def test_login_page_is_bounded(client_a, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        assert client_a.get("/login/").status_code == 200
+
+
+def test_signed_in_home_is_bounded(client_a, django_assert_max_num_queries):
+    client_a.post("/login/", {"username": ALICE_EMAIL, "password": PASSWORD})
+
+    with django_assert_max_num_queries(7):
+        assert client_a.get("/").status_code == 200
