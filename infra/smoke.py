@@ -248,6 +248,12 @@ def smoke(workdir: Path, echo: bool) -> dict[str, float]:
             if not run.output_contains(expected):
                 raise SmokeFailure(f"make run did not print {expected!r}")
         step("make run printed the public, demo and admin URLs and both logins")
+        # Stop a fully started system: a Celery worker interrupted while still booting
+        # exits at once and would hide a warm shutdown that hangs.
+        remaining = max(START_TIMEOUT - (time.monotonic() - started), 10.0)
+        wait_until("the Celery worker", lambda: None if run.output_contains(" ready.") else "not ready", run, remaining)
+        wait_until("Celery beat", lambda: None if run.output_contains("beat: Starting") else "not started", run, 30)
+        step("Celery worker ready and beat started")
         timings["ready"] = time.monotonic() - started
 
         step("sending SIGINT to the make process group (Ctrl-C)")
