@@ -206,6 +206,14 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+def describe_exit(code: int) -> str:
+    """`exited with code 1` or `was killed by SIGKILL` (Popen gives -N for signal N)."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -277,8 +285,9 @@ class Supervisor:
         assert child.reader is not None
         child.reader.join(timeout=5)
         self.children.remove(child)
-        if child.poll() != 0:
-            raise StepFailed(f"`{' '.join(argv[1:])}` failed with exit code {child.poll()}")
+        code = child.poll()
+        if code:
+            raise StepFailed(f"{name}: `manage.py {argv[2]}` {describe_exit(code)}")
         return child
 
     def setup(self) -> dict[str, str]:
@@ -360,7 +369,7 @@ class Supervisor:
             for child in self.children:
                 code = child.poll()
                 if code is not None:
-                    self.log(f"{child.name} exited on its own with code {code}; stopping everything")
+                    self.log(f"{child.name} {describe_exit(code)} on its own; stopping everything")
                     return 1
             if not announced and port_answers(self.config.port):
                 announced = True
