@@ -19,8 +19,8 @@ class Role(models.Model):
     name = models.CharField(_("name"), max_length=80)
     description = models.CharField(_("description"), max_length=255, blank=True)
     is_system = models.BooleanField(_("built in"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -58,8 +58,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform staff"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = UserManager()
 
@@ -81,3 +81,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Team(models.Model):
+    """A manager and the people they lead; record visibility can follow teams."""
+
+    name = models.CharField(_("name"), max_length=100)
+    manager = models.ForeignKey(
+        User, verbose_name=_("manager"), on_delete=models.SET_NULL, null=True, blank=True, related_name="managed_teams"
+    )
+    members = models.ManyToManyField(User, verbose_name=_("members"), related_name="teams", blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name

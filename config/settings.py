@@ -51,6 +51,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -61,6 +62,12 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "crm",
+    "crm.clients",
+    "crm.deals",
+    "crm.leads",
+    "crm.activities",
+    "crm.catalog",
+    "crm.notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

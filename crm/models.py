@@ -1,58 +1,77 @@
+"""Workspace-wide CRM settings, tags and exchange rates (app label `crm`).
+
+The records themselves live in the sub-apps: crm.clients, crm.leads, crm.deals,
+crm.activities, crm.catalog, crm.notifications.
+"""
+
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-
-class Pipeline(models.Model):
-    """A sales process: an ordered set of stages. A workspace may have several."""
-
-    name = models.CharField(_("name"), max_length=100)
-    is_default = models.BooleanField(_("default"), default=False)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["position", "id"]
-        verbose_name = _("pipeline")
-        verbose_name_plural = _("pipelines")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_pipeline"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+from crm.records import Timestamped
 
 
-class StageKind(models.TextChoices):
-    OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+class WorkspaceSettings(Timestamped):
+    """One row per tenant schema (pk=1): how this company works."""
 
-
-class Stage(models.Model):
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
-    name = models.CharField(_("name"), max_length=100)
-    position = models.PositiveSmallIntegerField(_("position"))
-    kind = models.CharField(_("kind"), max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
-    win_probability = models.PositiveSmallIntegerField(
-        _("win probability (%)"), default=0, validators=[MaxValueValidator(100)]
+    base_currency = models.CharField(_("base currency"), max_length=3, default="USD")
+    default_phone_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default="US",
+        help_text=_("Country whose local phone formats are understood, e.g. RU, ES, AE."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    lead_followup_minutes = models.PositiveIntegerField(
+        _("call a new lead within (minutes)"), default=60, validators=[MinValueValidator(1)]
+    )
+    reminder_interval_minutes = models.PositiveIntegerField(
+        _("remind about overdue tasks every (minutes)"), default=60, validators=[MinValueValidator(5)]
+    )
+    stale_deal_days = models.PositiveIntegerField(_("a deal needs attention after (days without activity)"), default=14)
 
     class Meta:
-        ordering = ["pipeline", "position"]
-        verbose_name = _("stage")
-        verbose_name_plural = _("stages")
-        constraints = [
-            models.UniqueConstraint(fields=["pipeline", "position"], name="stage_position_unique"),
-            models.CheckConstraint(condition=models.Q(win_probability__lte=100), name="stage_probability_max_100"),
-        ]
+        verbose_name = _("workspace settings")
+        verbose_name_plural = _("workspace settings")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="workspace_settings_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("Workspace settings"))
+
+
+class Tag(Timestamped):
+    name = models.CharField(_("name"), max_length=50)
+    color = models.CharField(_("colour"), max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExchangeRate(Timestamped):
+    """How many base-currency units one unit of `currency` is worth, from `valid_from` on."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    rate = models.DecimalField(
+        _("rate to base currency"), max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal("0"))]
+    )
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_unique_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} ({self.valid_from})"

@@ -1,34 +1,23 @@
-"""Writes for the CRM domain. Runs inside the current tenant schema."""
+"""Workspace-level CRM writes: settings at creation, tags."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
 
-from crm.models import Pipeline, Stage, StageKind
+from crm.models import WorkspaceSettings
 
-# The reference process for a service business (seed 001): a deal is won when the work
-# is delivered and the acts are signed, not when the money arrives.
-SERVICE_PIPELINE_NAME = gettext_noop("Sales")
-SERVICE_PIPELINE_STAGES: list[tuple[str, str, int]] = [
-    (gettext_noop("New"), StageKind.OPEN, 10),
-    (gettext_noop("Needs discovery"), StageKind.OPEN, 20),
-    (gettext_noop("Proposal preparation"), StageKind.OPEN, 40),
-    (gettext_noop("Proposal negotiation"), StageKind.OPEN, 60),
-    (gettext_noop("Service delivery"), StageKind.OPEN, 80),
-    (gettext_noop("Acts signed & feedback"), StageKind.WON, 100),
-    (gettext_noop("Lost"), StageKind.LOST, 0),
-]
+# Sensible defaults from the language a company signs up in; the admin can change them.
+DEFAULTS_BY_LANGUAGE = {
+    "en": {"default_phone_region": "US", "base_currency": "USD"},
+    "ru": {"default_phone_region": "RU", "base_currency": "RUB", "time_zone": "Europe/Moscow"},
+    "es": {"default_phone_region": "ES", "base_currency": "EUR", "time_zone": "Europe/Madrid"},
+    "ar": {"default_phone_region": "AE", "base_currency": "AED", "time_zone": "Asia/Dubai"},
+}
 
 
 @transaction.atomic
-def pipeline_create_default(*, language: str) -> Pipeline:
-    """Create the service-business pipeline as the workspace default (names in `language`)."""
-    with translation.override(language):
-        pipeline = Pipeline.objects.create(name=gettext(SERVICE_PIPELINE_NAME), is_default=True)
-        Stage.objects.bulk_create(
-            Stage(pipeline=pipeline, name=gettext(name), position=index, kind=kind, win_probability=probability)
-            for index, (name, kind, probability) in enumerate(SERVICE_PIPELINE_STAGES)
-        )
-    return pipeline
+def workspace_settings_create(*, language: str) -> WorkspaceSettings:
+    """Create the workspace's CRM settings with defaults fitting `language`."""
+    defaults = DEFAULTS_BY_LANGUAGE.get(language, DEFAULTS_BY_LANGUAGE["en"])
+    settings, _ = WorkspaceSettings.objects.update_or_create(pk=1, defaults=defaults)
+    return settings

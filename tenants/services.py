@@ -21,7 +21,8 @@ from django_tenants.utils import schema_context
 from accounts import roles as account_roles
 from accounts.models import User
 from accounts.services import roles_create_defaults, user_create
-from crm.services import pipeline_create_default
+from crm.deals.services import pipeline_create_default
+from crm.services import workspace_settings_create
 from tenants import schema_template
 from tenants.errors import SignupRejected
 from tenants.models import Domain, Plan, Tenant, TenantStatus
@@ -141,6 +142,7 @@ def workspace_initialize(*, admin_name: str, admin_email: str, admin_password: s
         role=created_roles[account_roles.ADMIN],
         language=language,
     )
+    workspace_settings_create(language=language)
     pipeline_create_default(language=language)
     return admin
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django_tenants.utils import schema_exists
 
 from accounts.models import Role, User
-from crm.models import Pipeline, StageKind
+from crm.deals.models import Pipeline, StageKind
 from tenants.errors import SignupRejected
 from tenants.models import Domain, Tenant, TenantStatus
 from tenants.services import SignupRequest, tenant_signup

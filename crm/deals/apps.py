@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DealsConfig(AppConfig):
+    name = "crm.deals"
+    label = "deals"
