@@ -66,7 +66,7 @@ smoke: install
 	$(BIN)/python -m infra.smoke
 
 messages: install
-	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=.data
+	$(BIN)/python manage.py makemessages -l ru -l es -l ar -l en --no-obsolete --ignore=.venv --ignore=.data --ignore=tests --ignore=bench
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 lock: install

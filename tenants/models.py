@@ -9,8 +9,8 @@ from django_tenants.models import DomainMixin, TenantMixin
 
 
 class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -46,7 +46,7 @@ class Plan(TimeStamped):
     grace_days = models.PositiveIntegerField(_("grace period (days)"), default=7)
     features = models.JSONField(_("features"), default=list, blank=True)
     is_public = models.BooleanField(_("offered on the pricing page"), default=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("position on the pricing page"), default=0)
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -80,7 +80,9 @@ class Tenant(TenantMixin, TimeStamped):
     slug = models.SlugField(_("address"), max_length=40, unique=True)
     name = models.CharField(_("company name"), max_length=120)
     # Only the public schema's own row has no plan.
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tenants", null=True, blank=True)
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="tenants", null=True, blank=True
+    )
     status = models.CharField(_("status"), max_length=12, choices=TenantStatus.choices, default=TenantStatus.TRIALING)
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
     extra_named_seats = models.PositiveIntegerField(_("extra named seats"), default=0)
