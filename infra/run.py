@@ -40,7 +40,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -91,7 +91,7 @@ class Config:
         return f"{self.scheme}://{self.base_domain}/"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | os._Environ[str]) -> Config:
+    def from_env(cls, environ: Mapping[str, str]) -> Config:
         base_domain = environ.get("BASE_DOMAIN") or "localhost:8000"
         hostname, _, domain_port = base_domain.partition(":")
         port = int(environ.get("PORT") or domain_port or 80)

@@ -162,7 +162,7 @@ def get(port: int, host: str, path: str) -> requests.Response:
 def wait_until(what: str, check: Callable[[], str | None], run: MakeRun, timeout: float) -> float:
     """Poll `check` (None means ready, a string says why not) until ready; return seconds."""
     started = time.monotonic()
-    reason = "not tried yet"
+    reason: str | None = "not tried yet"
     while time.monotonic() - started < timeout:
         if run.proc.poll() is not None:
             raise SmokeFailure(f"make run exited with code {run.proc.returncode} before {what}")
@@ -297,8 +297,12 @@ def _clean_up_after_failure(run: MakeRun, clone: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the smoke test; 0 on success. `-v` streams make's output as it comes."""
-    args = sys.argv[1:] if argv is None else argv
+    """Run the smoke test; 0 on success. `-v` streams make's output as it comes.
+
+    `argv` is only read when given (the command line passes its own), so a pytest test
+    calling `main()` is not steered by pytest's options.
+    """
+    args = argv or []
     echo = "-v" in args or "--verbose" in args
     if shutil.which("make") is None or shutil.which("git") is None:
         print("[smoke] FAILED: needs make and git on PATH", flush=True)
@@ -324,4 +328,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
