@@ -43,6 +43,7 @@ run: db
 test: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
 test: db lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory smoke
 
 lint: install
 	$(BIN)/ruff check .
