@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from crm import access
 from crm.clients.models import Company, Contact
+from crm.errors import RecordNotFound
+from crm.models import Tag
+from crm.search.terms import SearchTerms, search_terms
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_emails, clean_phones
+
+# ordering parameter → ORDER BY; the id makes pages stable.
+CONTACT_ORDERINGS = {
+    "name": ("full_name", "id"),
+    "-name": ("-full_name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+COMPANY_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
 
 
 def contact_duplicates(*, actor: User | None, emails: list[str], phones: list[str]) -> QuerySet[Contact]:
@@ -32,3 +61,227 @@ def company_duplicates(*, actor: User | None, name: str) -> QuerySet[Company]:
     if not name.strip():
         return Company.objects.none()
     return access.visible(Company.objects.filter(name__iexact=name.strip()), actor=actor)
+
+
+# --- lists --------------------------------------------------------------------------
+
+
+def _text_match(terms: SearchTerms, *, name_alias: str, prefix_aliases: Sequence[str] = ()) -> Q:
+    """Name (in-word from three characters, else prefix), exact email or phone.
+
+    The name aliases are lower(column) expressions, so the trigram and text_pattern_ops
+    indexes on lower(...) apply; the array containment uses the GIN indexes.
+    """
+    if terms.in_word:
+        match = Q(**{f"{name_alias}__contains": terms.text})
+    else:
+        match = Q(**{f"{name_alias}__startswith": terms.text})
+        for alias in prefix_aliases:
+            match |= Q(**{f"{alias}__startswith": terms.text})
+    if terms.email:
+        match |= Q(emails__contains=[terms.email])
+    if terms.phone:
+        match |= Q(phones__contains=[terms.phone])
+    return match
+
+
+def _aware_bounds(created_from: date | datetime | None, created_to: date | datetime | None) -> Q:
+    """Created-at range; a bare date means the whole day in the current time zone (both ends inclusive)."""
+    condition = Q()
+    if created_from is not None:
+        if not isinstance(created_from, datetime):
+            created_from = timezone.make_aware(datetime.combine(created_from, time.min))
+        condition &= Q(created_at__gte=created_from)
+    if created_to is not None:
+        if not isinstance(created_to, datetime):
+            end = timezone.make_aware(datetime.combine(created_to + timedelta(days=1), time.min))
+            condition &= Q(created_at__lt=end)
+        else:
+            condition &= Q(created_at__lte=created_to)
+    return condition
+
+
+def _ordering(ordering: str, choices: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if ordering not in choices:
+        errors = FieldErrors()
+        errors.add("ordering", _("Sort by one of: %(choices)s.") % {"choices": ", ".join(choices)}, "invalid_choice")
+        errors.raise_if_any()
+    return choices[ordering]
+
+
+def _tag_id(tag: Tag | int | None) -> int | None:
+    return tag.pk if isinstance(tag, Tag) else tag
+
+
+def contact_list(
+    *,
+    actor: User | None,
+    owner: User | None = None,
+    tag: Tag | int | None = None,
+    company: Company | int | None = None,
+    created_from: date | datetime | None = None,
+    created_to: date | datetime | None = None,
+    search: str = "",
+    ordering: str = "name",
+) -> QuerySet[Contact]:
+    """Live contacts the actor can see, filtered; company, owner and tags come along
+    (two queries for any page: the rows and their tags).
+
+    `search` matches the name (in-word from three characters, otherwise the start of
+    the first or last name), an email exactly or a phone in any format. `ordering` is a
+    key of CONTACT_ORDERINGS (ValidationError on `ordering`, code `invalid_choice`).
+    """
+    order_by = _ordering(ordering, CONTACT_ORDERINGS)
+    queryset = Contact.objects.all()
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if tag is not None:
+        queryset = queryset.filter(tags=_tag_id(tag))
+    if company is not None:
+        queryset = queryset.filter(company=company)
+    queryset = queryset.filter(_aware_bounds(created_from, created_to))
+    terms = search_terms(search)
+    if not terms.is_empty:
+        queryset = queryset.alias(_name=Lower("full_name"), _last_name=Lower("last_name")).filter(
+            _text_match(terms, name_alias="_name", prefix_aliases=("_last_name",))
+        )
+    return (
+        access.visible(queryset, actor=actor)
+        .select_related("company", "owner")
+        .prefetch_related("tags")
+        .order_by(*order_by)
+    )
+
+
+def company_list(
+    *,
+    actor: User | None,
+    owner: User | None = None,
+    tag: Tag | int | None = None,
+    created_from: date | datetime | None = None,
+    created_to: date | datetime | None = None,
+    search: str = "",
+    ordering: str = "name",
+) -> QuerySet[Company]:
+    """Live companies the actor can see, filtered; owner and tags come along.
+
+    `search` matches the name (in-word from three characters, otherwise its start), an
+    email exactly or a phone in any format. `ordering` is a key of COMPANY_ORDERINGS.
+    """
+    order_by = _ordering(ordering, COMPANY_ORDERINGS)
+    queryset = Company.objects.all()
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if tag is not None:
+        queryset = queryset.filter(tags=_tag_id(tag))
+    queryset = queryset.filter(_aware_bounds(created_from, created_to))
+    terms = search_terms(search)
+    if not terms.is_empty:
+        queryset = queryset.alias(_name=Lower("name")).filter(_text_match(terms, name_alias="_name"))
+    return access.visible(queryset, actor=actor).select_related("owner").prefetch_related("tags").order_by(*order_by)
+
+
+# --- single records -----------------------------------------------------------------
+
+
+def contact_get(*, actor: User | None, contact_id: int) -> Contact:
+    """The live contact with this id if the actor can see it; RecordNotFound otherwise
+    (missing, trashed, invisible and another workspace's all look the same)."""
+    queryset = access.visible(Contact.objects.filter(pk=contact_id), actor=actor)
+    contact = queryset.select_related("company", "owner", "team").prefetch_related("tags").first()
+    if contact is None:
+        raise RecordNotFound(_("This contact does not exist or you cannot see it."))
+    return contact
+
+
+def company_get(*, actor: User | None, company_id: int) -> Company:
+    """The live company with this id if the actor can see it; RecordNotFound otherwise."""
+    queryset = access.visible(Company.objects.filter(pk=company_id), actor=actor)
+    company = queryset.select_related("owner", "team").prefetch_related("tags").first()
+    if company is None:
+        raise RecordNotFound(_("This company does not exist or you cannot see it."))
+    return company
+
+
+# --- possible duplicates ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Contacts that share at least one email or phone, directly or through each other."""
+
+    contacts: list[Contact]
+    shared_emails: list[str]
+    shared_phones: list[str]
+
+
+_SHARED_VALUES_SQL = """
+    SELECT value, array_agg(contact.id ORDER BY contact.id)
+    FROM {table} AS contact, unnest(contact.{column}) AS value
+    WHERE contact.id IN ({visible})
+    GROUP BY value
+    HAVING count(*) > 1
+    ORDER BY count(*) DESC, value
+    LIMIT %s
+"""
+
+
+def _shared_values(column: str, visible_sql: str, params: tuple, limit: int) -> list[tuple[str, list[int]]]:
+    sql = _SHARED_VALUES_SQL.format(
+        table=connection.ops.quote_name(Contact._meta.db_table),
+        column=connection.ops.quote_name(column),
+        visible=visible_sql,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, limit))
+        return [(value, list(ids)) for value, ids in cursor.fetchall()]
+
+
+def duplicate_groups(*, actor: User | None, limit: int = 100) -> list[DuplicateGroup]:
+    """Groups of visible live contacts sharing an email or a phone, largest first,
+    for a "possible duplicates" screen.
+
+    Contacts linked through different values end up in one group (A shares an email
+    with B, B a phone with C: A, B, C). Three queries whatever the size; this scans
+    every contact's emails and phones, so it suits a screen opened now and then, not a
+    hot path. At most `limit` shared values of each kind are considered.
+    """
+    visible_sql, params = access.visible(Contact.objects.all(), actor=actor).values("pk").query.sql_with_params()
+    shared = [("email", value, ids) for value, ids in _shared_values("emails", visible_sql, params, limit)]
+    shared += [("phone", value, ids) for value, ids in _shared_values("phones", visible_sql, params, limit)]
+    if not shared:
+        return []
+
+    # Union-find over contact ids: every shared value joins its contacts into one group.
+    parent: dict[int, int] = {}
+
+    def root(pk: int) -> int:
+        parent.setdefault(pk, pk)
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    for _kind, _value, ids in shared:
+        first = root(ids[0])
+        for other in ids[1:]:
+            parent[root(other)] = first
+
+    contacts = Contact.objects.in_bulk(list(parent))
+    members: dict[int, list[Contact]] = {}
+    for pk in sorted(parent):
+        if pk in contacts:
+            members.setdefault(root(pk), []).append(contacts[pk])
+    emails: dict[int, list[str]] = {}
+    phones: dict[int, list[str]] = {}
+    for kind, value, ids in shared:
+        (emails if kind == "email" else phones).setdefault(root(ids[0]), []).append(value)
+    groups = [
+        DuplicateGroup(
+            contacts=group, shared_emails=sorted(emails.get(key, [])), shared_phones=sorted(phones.get(key, []))
+        )
+        for key, group in members.items()
+        if len(group) > 1
+    ]
+    groups.sort(key=lambda group: (-len(group.contacts), group.contacts[0].full_name.lower(), group.contacts[0].pk))
+    return groups

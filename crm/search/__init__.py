@@ -1,0 +1,1 @@
+"""Finding client records by what people type: names, emails, phones, company names."""
