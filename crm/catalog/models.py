@@ -103,6 +103,28 @@ class Quote(ClientRecord):
         return f"{self.number} {self.title}"
 
 
+class QuoteNumberCounter(models.Model):
+    """The last proposal number issued in a year, so numbers are sequential and never reused.
+
+    A row per year; `quote_create` bumps it with an upsert that locks the row, so two
+    concurrent creates get different numbers (even a trashed or deleted quote's number
+    stays taken).
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    last_number = models.PositiveIntegerField(_("last number issued"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("proposal number counter")
+        verbose_name_plural = _("proposal number counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
 class QuoteLine(models.Model):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
