@@ -235,6 +235,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "workspace-usage-refresh": {"task": "tenants.tasks.workspace_usage_refresh_all", "schedule": 60 * 60},
+    # Overdue-task reminders: one run per tenant every 5 minutes; each task at most once per interval.
+    "task-overdue-reminders": {"task": "crm.activities.tasks.overdue_reminders_dispatch", "schedule": 5 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)

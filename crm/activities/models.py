@@ -85,6 +85,10 @@ class TaskReminder(models.Model):
     class Meta:
         ordering = ["task", "slot"]
         constraints = [models.UniqueConstraint(fields=["task", "slot"], name="one_reminder_per_task_and_slot")]
+        # Each run looks for reminders whose email has not gone out yet; they are few.
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(emailed_at__isnull=True), name="taskreminder_unsent")
+        ]
 
     def __str__(self) -> str:
         return f"reminder {self.task_id} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -29,7 +29,12 @@ class Notification(Timestamped):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+        indexes = [
+            # Unread badge and the unread-only inbox.
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            # The whole inbox, newest first, paged by (created_at, id).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_all"),
+        ]
 
     def __str__(self) -> str:
         return self.title
