@@ -8,4 +8,5 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("forms/", include("crm.leads.urls")),
 ]
