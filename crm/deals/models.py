@@ -39,7 +39,15 @@ class StageKind(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+class LiveStageManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Stage(Timestamped):
+    """A step of a pipeline. Removing a stage archives it (`deleted_at`): the stage history
+    of deals that passed through it keeps pointing at it, so past funnels stay true."""
+
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveSmallIntegerField(_("position"))
@@ -47,13 +55,24 @@ class Stage(Timestamped):
     win_probability = models.PositiveSmallIntegerField(
         _("win probability (%)"), default=0, validators=[MaxValueValidator(100)]
     )
+    deleted_at = models.DateTimeField(_("removed"), null=True, blank=True, editable=False)
+
+    # Live stages only; `all_objects` also sees archived ones (history, reports).
+    objects = LiveStageManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["pipeline", "position"]
+        base_manager_name = "all_objects"
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "position"], name="stage_position_unique"),
+            # Archived stages keep their last position and step out of the ordering.
+            models.UniqueConstraint(
+                fields=["pipeline", "position"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="stage_position_unique",
+            ),
             models.CheckConstraint(condition=models.Q(win_probability__lte=100), name="stage_probability_max_100"),
         ]
 

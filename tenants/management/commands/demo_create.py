@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 from accounts import roles
 from accounts.models import Role, User
 from accounts.services import user_create
+from crm.demo.services import demo_data_present, demo_populate
 from tenants.models import Tenant
 from tenants.services import SignupRequest, tenant_login_url, tenant_signup
 
@@ -21,7 +22,7 @@ COLLEAGUES = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo workspace (once) and print how to sign in."
+    help = "Create the demo workspace with its sample data (once) and print how to sign in."
 
     def handle(self, *args, **options) -> None:
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
@@ -46,5 +47,14 @@ class Command(BaseCommand):
                             role=Role.objects.get(code=role_code),
                             language=language,
                         )
+        with schema_context(tenant.schema_name):
+            # Once: a workspace that already has client records (an earlier run, or
+            # someone trying the demo) is left as it is.
+            if not demo_data_present():
+                result = demo_populate(size="small")
+                self.stdout.write(
+                    f"Demo data: {result.counts['contact']} contacts, {result.counts['lead']} leads, "
+                    f"{result.counts['deal']} deals"
+                )
         self.stdout.write(f"Demo workspace: {tenant_login_url(tenant)}")
         self.stdout.write(f"Sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")

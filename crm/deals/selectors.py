@@ -1,0 +1,201 @@
+"""Reads for deals and pipelines, always through the policy layer (crm.access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm import access
+from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
+from crm.errors import RecordNotFound
+from crm.selectors import workspace_settings
+
+DEAL_STATUSES = ("open", "won", "lost")
+# What a list can be sorted by; the id breaks ties so pages never overlap.
+DEAL_ORDERINGS = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "amount": ("amount_base", "id"),
+    "-amount": ("-amount_base", "-id"),
+    "expected_close_date": (F("expected_close_date").asc(nulls_last=True), "id"),
+    "-expected_close_date": (F("expected_close_date").desc(nulls_last=True), "-id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+    "stage": ("stage__position", "id"),
+}
+BOARD_DEALS_PER_STAGE = 20
+
+
+def _related(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+    return queryset.select_related("pipeline", "stage", "owner", "contact", "company")
+
+
+def deal_list(
+    *,
+    actor: User | None,
+    pipeline: Pipeline | None = None,
+    stage: Stage | None = None,
+    owner: User | None = None,
+    status: str | None = None,
+    expected_close_from: date | None = None,
+    expected_close_to: date | None = None,
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    search: str = "",
+    ordering: str = "-created_at",
+) -> QuerySet[Deal]:
+    """Deals `actor` may see, filtered; amounts compare in the base currency.
+
+    `status` is open, won or lost (the kind of the deal's stage); `search` matches the
+    title (any case, anywhere). Unknown status or ordering: ValidationError with field
+    code `invalid_choice`. Pipeline, stage, owner, contact and company come joined.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    if status and status not in DEAL_STATUSES:
+        errors["status"] = [ValidationError(_("Choose open, won or lost."), code="invalid_choice")]
+    if ordering not in DEAL_ORDERINGS:
+        errors["ordering"] = [ValidationError(_("This list cannot be sorted that way."), code="invalid_choice")]
+    if errors:
+        raise ValidationError(errors)
+    deals = Deal.objects.all()
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    if stage is not None:
+        deals = deals.filter(stage=stage)
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    if status:
+        deals = deals.filter(stage__kind=status)
+    if expected_close_from is not None:
+        deals = deals.filter(expected_close_date__gte=expected_close_from)
+    if expected_close_to is not None:
+        deals = deals.filter(expected_close_date__lte=expected_close_to)
+    if amount_min is not None:
+        deals = deals.filter(amount_base__gte=amount_min)
+    if amount_max is not None:
+        deals = deals.filter(amount_base__lte=amount_max)
+    if search.strip():
+        deals = deals.filter(title__icontains=search.strip())
+    return _related(access.visible(deals, actor=actor)).order_by(*DEAL_ORDERINGS[ordering])
+
+
+def deal_get(*, actor: User | None, deal_id: int) -> Deal:
+    """The deal with this id if `actor` may see it; RecordNotFound otherwise (also for
+    another workspace's or a trashed deal: they look the same as a missing one)."""
+    deal = _related(access.visible(Deal.objects.filter(pk=deal_id), actor=actor)).first()
+    if deal is None:
+        raise RecordNotFound(_("This deal does not exist or you cannot see it."))
+    return deal
+
+
+def deal_stage_history(*, actor: User | None, deal: Deal) -> QuerySet[DealStageChange]:
+    """The moves of a visible deal, oldest first, with stages and who moved it."""
+    if not access.visible(Deal.objects.filter(pk=deal.pk), actor=actor).exists():
+        raise RecordNotFound(_("This deal does not exist or you cannot see it."))
+    return (
+        DealStageChange.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "changed_by")
+        .order_by("changed_at", "id")
+    )
+
+
+def pipeline_list(*, actor: User | None) -> QuerySet[Pipeline]:
+    """Every pipeline, default first then by position, with its live stages in order."""
+    # Pipelines are workspace configuration, visible to every member who can see deals.
+    pipelines = Pipeline.objects.all() if actor is None or actor.is_active else Pipeline.objects.none()
+    return pipelines.order_by("-is_default", "position", "id").prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("position"))
+    )
+
+
+def pipeline_get(*, actor: User | None, pipeline_id: int) -> Pipeline:
+    pipeline = pipeline_list(actor=actor).filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise RecordNotFound(_("This pipeline does not exist."))
+    return pipeline
+
+
+def pipeline_default() -> Pipeline | None:
+    return Pipeline.objects.filter(is_default=True).first()
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: Stage
+    count: int
+    total_amount: Decimal
+    weighted_amount: Decimal
+    deals: list[Deal]
+
+
+def pipeline_board(
+    *, actor: User | None, pipeline: Pipeline, per_stage: int = BOARD_DEALS_PER_STAGE, owner: User | None = None
+) -> list[BoardColumn]:
+    """The kanban board of `pipeline`: per live stage in order, how many visible deals sit
+    there, their total in the base currency (and weighted by the stage's win probability)
+    and the first `per_stage` of them, most recently moved in first.
+
+    Three queries whatever the number of stages: stages, totals, deals (ranked with a
+    window function).
+    """
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
+    deals = access.visible(Deal.objects.filter(pipeline=pipeline), actor=actor)
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    totals = {
+        row["stage_id"]: row
+        for row in deals.order_by().values("stage_id").annotate(count=Count("id"), total=Sum("amount_base"))
+    }
+    ranked = _related(deals).annotate(
+        rank=Window(RowNumber(), partition_by=F("stage_id"), order_by=[F("stage_entered_at").desc(), F("id").desc()])
+    )
+    first_deals: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
+    for deal in ranked.filter(rank__lte=per_stage).order_by("stage_id", "rank"):
+        first_deals.setdefault(deal.stage_id, []).append(deal)
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {})
+        total = row.get("total") or Decimal("0")
+        columns.append(
+            BoardColumn(
+                stage=stage,
+                count=row.get("count", 0),
+                total_amount=total,
+                weighted_amount=(total * stage.win_probability / 100).quantize(Decimal("0.01")),
+                deals=first_deals[stage.pk],
+            )
+        )
+    return columns
+
+
+def deals_needing_attention(*, actor: User | None, days: int | None = None) -> QuerySet[Deal]:
+    """Open visible deals with no activity for `days` (default: the workspace's
+    `stale_deal_days`), the longest-forgotten first. A deal never touched counts from
+    its creation."""
+    days = workspace_settings().stale_deal_days if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    deals = (
+        Deal.objects.filter(stage__kind=StageKind.OPEN)
+        .annotate(last_touched=Coalesce("last_activity_at", "created_at"))
+        .filter(last_touched__lt=cutoff)
+    )
+    return _related(access.visible(deals, actor=actor)).order_by("last_touched", "id")
+
+
+def deal_counts_by_status(*, actor: User | None, pipeline: Pipeline | None = None) -> dict[str, int]:
+    """How many visible deals are open, won and lost (one query)."""
+    deals = access.visible(Deal.objects.all(), actor=actor)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    counts = deals.aggregate(**{status: Count("id", filter=Q(stage__kind=status)) for status in DEAL_STATUSES})
+    return {status: counts[status] or 0 for status in DEAL_STATUSES}

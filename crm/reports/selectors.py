@@ -1,0 +1,569 @@
+"""Sales reports: data for the reports pages and the API (they come later).
+
+Every report starts from `access.visible(...)` querysets, so a sales rep's funnel counts
+only the deals and leads that rep may see, and an inactive account sees zeros. The
+counting happens in PostgreSQL (conditional aggregates, one statement per report part),
+so a year of a 300,000-deal workspace stays well under a second.
+
+Dates are calendar days in the workspace's time zone; `date_to` is inclusive. Amounts
+are in the workspace's base currency (`Deal.amount_base`); rates are percentages with
+one decimal, None when there is nothing to divide by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Trunc, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm import access
+from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
+from crm.leads.models import Lead
+from crm.selectors import workspace_settings
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+PERIODS = ("day", "week", "month", "quarter", "year")
+SOURCE_GROUPS = ("channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "search_engine")
+MAX_FORECAST_MONTHS = 36
+
+
+def _percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
+
+
+def _workspace_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(workspace_settings().time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _check_range(date_from: date | None, date_to: date | None) -> None:
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise ValidationError(
+            {"date_to": [ValidationError(_("The end date is before the start date."), code="invalid_range")]}
+        )
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of a (visible, filtered) queryset, to embed as a CTE with its parameters."""
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+# --- sales funnel ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    stage_id: int
+    name: str
+    kind: str
+    # Deals of the cohort that got at least this far: entered this stage or a later one
+    # (a deal that skipped a stage still passed it). This is the funnel's bar.
+    reached_count: int
+    reached_amount: Decimal
+    # Deals of the cohort that entered this very stage at some time (stage history).
+    entered_count: int
+    entered_amount: Decimal
+    # Deals of the cohort in this stage now.
+    current_count: int
+    current_amount: Decimal
+    # Deals of the cohort that were lost straight from this stage.
+    lost_here_count: int
+    # Share of `reached_count` that reached the next stage (None for the last one).
+    conversion_to_next: Decimal | None
+    # Median time deals spent here before moving on, in days (finished stays only).
+    median_days_in_stage: Decimal | None
+
+
+@dataclass(frozen=True)
+class Funnel:
+    pipeline_id: int
+    date_from: date | None
+    date_to: date | None
+    currency: str
+    stages: list[FunnelStage]
+    total_count: int
+    total_amount: Decimal
+    open_count: int
+    open_amount: Decimal
+    won_count: int
+    won_amount: Decimal
+    lost_count: int
+    lost_amount: Decimal
+    # Won deals as a share of the cohort, and of the cohort's closed deals.
+    win_rate: Decimal | None
+    close_rate: Decimal | None
+
+
+# One statement over the cohort (the visible deals of the pipeline created in the
+# period, embedded from the ORM) and its stage history, read once into `moves`. Each
+# part of the answer is a tagged row set:
+#   reach  - per deal, the furthest live non-lost stage position it entered, summed
+#            per position (the caller accumulates positions into "reached");
+#   enter  - per stage, distinct cohort deals that entered it;
+#   dwell  - per stage left, the median of seconds_in_previous_stage;
+#   lost   - per stage, deals moved from it straight into a lost stage;
+#   now    - per current stage, the cohort deals sitting there.
+FUNNEL_SQL = """
+WITH cohort AS MATERIALIZED ({cohort}),
+moves AS MATERIALIZED (
+    SELECT m.deal_id, m.from_stage_id, m.to_stage_id, m.seconds_in_previous_stage, c.amount_base,
+           s.position AS to_position, s.kind AS to_kind, s.deleted_at IS NULL AS to_live
+    FROM {history} m
+    JOIN cohort c ON c.id = m.deal_id
+    JOIN {stage} s ON s.id = m.to_stage_id
+),
+furthest AS (
+    SELECT deal_id, max(to_position) AS position, max(amount_base) AS amount_base
+    FROM moves WHERE to_live AND to_kind <> 'lost'
+    GROUP BY deal_id
+),
+entered AS (
+    SELECT DISTINCT deal_id, to_stage_id, amount_base FROM moves
+)
+SELECT 'reach', position, count(*), sum(amount_base), NULL::float8 FROM furthest GROUP BY position
+UNION ALL
+SELECT 'enter', to_stage_id, count(*), sum(amount_base), NULL FROM entered GROUP BY to_stage_id
+UNION ALL
+SELECT 'dwell', from_stage_id, count(*), NULL,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds_in_previous_stage)
+FROM moves WHERE from_stage_id IS NOT NULL AND seconds_in_previous_stage IS NOT NULL
+GROUP BY from_stage_id
+UNION ALL
+SELECT 'lost', from_stage_id, count(DISTINCT deal_id), NULL, NULL
+FROM moves WHERE to_kind = 'lost' AND from_stage_id IS NOT NULL
+GROUP BY from_stage_id
+UNION ALL
+SELECT 'now', stage_id, count(*), sum(amount_base), NULL FROM cohort GROUP BY stage_id
+"""
+
+
+def sales_funnel(
+    *, actor: User | None, pipeline: Pipeline, date_from: date | None = None, date_to: date | None = None
+) -> Funnel:
+    """The funnel of `pipeline` for the deals created from `date_from` to `date_to`
+    (inclusive, workspace time zone; open-ended when None) that `actor` may see.
+
+    Rows are the pipeline's open and won stages in order. A deal counts as having
+    reached a stage when its stage history shows it entered that stage or any later
+    one, whatever happened to it afterwards, so the bars never grow down the funnel and
+    a deal lost at "Proposal negotiation" still counts for the stages before it. Lost
+    deals are totalled apart and per stage they were lost from. Median days in a stage
+    come from the moves out of it (`seconds_in_previous_stage`).
+    """
+    _check_range(date_from, date_to)
+    zone = _workspace_zone()
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
+    deals = access.visible(Deal.objects.filter(pipeline=pipeline), actor=actor)
+    if date_from is not None:
+        deals = deals.filter(created_at__gte=_day_start(date_from, zone))
+    if date_to is not None:
+        deals = deals.filter(created_at__lt=_day_start(date_to + timedelta(days=1), zone))
+    cohort_sql, params = _sql(deals.order_by().values("id", "amount_base", "stage_id"))
+    sql = FUNNEL_SQL.format(cohort=cohort_sql, history=DealStageChange._meta.db_table, stage=Stage._meta.db_table)
+    parts: dict[str, dict[int, tuple[int, Decimal | None, float | None]]] = {
+        part: {} for part in ("reach", "enter", "dwell", "lost", "now")
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for part, key, count, amount, seconds in cursor.fetchall():
+            parts[part][key] = (count, amount, seconds)
+
+    kinds = {stage.pk: stage.kind for stage in Stage.all_objects.filter(pipeline=pipeline)}
+    totals = {kind: [0, ZERO] for kind in StageKind.values}
+    for stage_id, (count, amount, _seconds) in parts["now"].items():
+        kind = kinds.get(stage_id, StageKind.OPEN)
+        totals[kind][0] += count
+        totals[kind][1] += amount or ZERO
+
+    funnel_stages = [stage for stage in stages if stage.kind != StageKind.LOST]
+    reached: list[tuple[int, Decimal]] = []
+    for stage in funnel_stages:
+        further = [value for position, value in parts["reach"].items() if position >= stage.position]
+        reached.append((sum(count for count, _a, _s in further), sum((a or ZERO for _c, a, _s in further), ZERO)))
+    rows = []
+    for index, stage in enumerate(funnel_stages):
+        count, amount = reached[index]
+        entered = parts["enter"].get(stage.pk, (0, ZERO, None))
+        current = parts["now"].get(stage.pk, (0, ZERO, None))
+        dwell = parts["dwell"].get(stage.pk)
+        rows.append(
+            FunnelStage(
+                stage_id=stage.pk,
+                name=stage.name,
+                kind=stage.kind,
+                reached_count=count,
+                reached_amount=_money(amount),
+                entered_count=entered[0],
+                entered_amount=_money(entered[1]),
+                current_count=current[0],
+                current_amount=_money(current[1]),
+                lost_here_count=parts["lost"].get(stage.pk, (0, None, None))[0],
+                conversion_to_next=_percent(reached[index + 1][0], count) if index + 1 < len(reached) else None,
+                median_days_in_stage=(
+                    Decimal(dwell[2] / 86400).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                    if dwell and dwell[2] is not None
+                    else None
+                ),
+            )
+        )
+    total_count = sum(count for count, _amount in totals.values())
+    won_count, lost_count = totals[StageKind.WON][0], totals[StageKind.LOST][0]
+    return Funnel(
+        pipeline_id=pipeline.pk,
+        date_from=date_from,
+        date_to=date_to,
+        currency=workspace_settings().base_currency,
+        stages=rows,
+        total_count=total_count,
+        total_amount=_money(sum((amount for _count, amount in totals.values()), ZERO)),
+        open_count=totals[StageKind.OPEN][0],
+        open_amount=_money(totals[StageKind.OPEN][1]),
+        won_count=won_count,
+        won_amount=_money(totals[StageKind.WON][1]),
+        lost_count=lost_count,
+        lost_amount=_money(totals[StageKind.LOST][1]),
+        win_rate=_percent(won_count, total_count),
+        close_rate=_percent(won_count, won_count + lost_count),
+    )
+
+
+# --- lead conversion by period -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    period_start: date
+    leads: int
+    contacts: int
+    deals: int
+    won: int
+    won_amount: Decimal
+    # Step rates: lead → contact, contact → deal, deal → won; overall: lead → won.
+    contact_rate: Decimal | None
+    deal_rate: Decimal | None
+    won_rate: Decimal | None
+    overall_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class LeadConversion:
+    date_from: date
+    date_to: date
+    period: str
+    currency: str
+    rows: list[ConversionRow]
+    total: ConversionRow
+
+
+def _period_starts(date_from: date, date_to: date, period: str) -> Iterator[date]:
+    if period == "day":
+        current = date_from
+    elif period == "week":
+        current = date_from - timedelta(days=date_from.weekday())
+    elif period == "month":
+        current = date_from.replace(day=1)
+    elif period == "quarter":
+        current = date_from.replace(month=(date_from.month - 1) // 3 * 3 + 1, day=1)
+    else:
+        current = date_from.replace(month=1, day=1)
+    while current <= date_to:
+        yield current
+        if period == "day":
+            current += timedelta(days=1)
+        elif period == "week":
+            current += timedelta(days=7)
+        else:
+            current = _add_months(current, {"month": 1, "quarter": 3, "year": 12}[period])
+
+
+def _add_months(day: date, months: int) -> date:
+    """The first of the month `months` after `day`'s month."""
+    index = day.month - 1 + months
+    return date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def _conversion_row(period_start: date, values: dict[str, Any]) -> ConversionRow:
+    leads, contacts, deals, won = (values.get(key) or 0 for key in ("leads", "contacts", "deals", "won"))
+    return ConversionRow(
+        period_start=period_start,
+        leads=leads,
+        contacts=contacts,
+        deals=deals,
+        won=won,
+        won_amount=_money(values.get("won_amount")),
+        contact_rate=_percent(contacts, leads),
+        deal_rate=_percent(deals, contacts),
+        won_rate=_percent(won, deals),
+        overall_rate=_percent(won, leads),
+    )
+
+
+def _lead_outcome_aggregates(actor: User | None) -> dict[str, Any]:
+    """Counts over leads: became a contact, became a deal `actor` may see, that deal won."""
+    visible_deals = access.visible(Deal.objects.all(), actor=actor)
+    won_deals = visible_deals.filter(stage__kind=StageKind.WON)
+    has_deal = Q(converted_deal__in=visible_deals.values("id"))
+    has_won = Q(converted_deal__in=won_deals.values("id"))
+    return {
+        "leads": Count("id"),
+        "contacts": Count("id", filter=Q(converted_at__isnull=False)),
+        "deals": Count("id", filter=has_deal),
+        "won": Count("id", filter=has_won),
+        "won_amount": Sum("converted_deal__amount_base", filter=has_won),
+    }
+
+
+def _leads_in(actor: User | None, date_from: date, date_to: date, zone: ZoneInfo) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(
+        created_at__gte=_day_start(date_from, zone), created_at__lt=_day_start(date_to + timedelta(days=1), zone)
+    )
+    return access.visible(leads, actor=actor)
+
+
+def lead_conversion(*, actor: User | None, date_from: date, date_to: date, period: str = "month") -> LeadConversion:
+    """Leads created in the range, per `period` (day, week, month, quarter, year): how
+    many became contacts (were converted), deals, and won deals, with the step rates.
+
+    Every period of the range is listed, empty ones with zeros. A lead counts for the
+    period it arrived in, whenever it converted. Two queries.
+    """
+    if period not in PERIODS:
+        raise ValidationError(
+            {"period": [ValidationError(_("Choose day, week, month, quarter or year."), code="invalid_choice")]}
+        )
+    _check_range(date_from, date_to)
+    zone = _workspace_zone()
+    leads = _leads_in(actor, date_from, date_to, zone)
+    aggregates = _lead_outcome_aggregates(actor)
+    by_period = {
+        timezone.localtime(row["period"], zone).date(): row
+        for row in leads.annotate(period=Trunc("created_at", period, tzinfo=zone))
+        .order_by()
+        .values("period")
+        .annotate(**aggregates)
+    }
+    rows = [_conversion_row(start, by_period.get(start, {})) for start in _period_starts(date_from, date_to, period)]
+    total = leads.order_by().aggregate(**aggregates)
+    return LeadConversion(
+        date_from=date_from,
+        date_to=date_to,
+        period=period,
+        currency=workspace_settings().base_currency,
+        rows=rows,
+        total=_conversion_row(date_from, total),
+    )
+
+
+# --- source effectiveness -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    # The channel, UTM value or search engine; "" groups leads without one.
+    key: str
+    leads: int
+    converted: int
+    deals: int
+    won: int
+    won_amount: Decimal
+    conversion_rate: Decimal | None
+    win_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class SourceEffectiveness:
+    date_from: date
+    date_to: date
+    group_by: str
+    currency: str
+    rows: list[SourceRow] = field(default_factory=list)
+
+
+def source_effectiveness(
+    *, actor: User | None, date_from: date, date_to: date, group_by: str = "utm_source"
+) -> SourceEffectiveness:
+    """Which channels, sources, campaigns, keywords or search engines pay: per value of
+    `group_by`, the leads that arrived in the range, how many were converted, became
+    deals and won deals, and the won amount. Best earners first. One query.
+    """
+    if group_by not in SOURCE_GROUPS:
+        raise ValidationError(
+            {"group_by": [ValidationError(_("This report cannot be grouped that way."), code="invalid_choice")]}
+        )
+    _check_range(date_from, date_to)
+    zone = _workspace_zone()
+    aggregates = _lead_outcome_aggregates(actor)
+    grouped = (
+        _leads_in(actor, date_from, date_to, zone)
+        .order_by()
+        .values(group_by)
+        .annotate(**{("converted" if name == "contacts" else name): value for name, value in aggregates.items()})
+    )
+    rows = [
+        SourceRow(
+            key=row[group_by] or "",
+            leads=row["leads"],
+            converted=row["converted"],
+            deals=row["deals"],
+            won=row["won"],
+            won_amount=_money(row["won_amount"]),
+            conversion_rate=_percent(row["converted"], row["leads"]),
+            win_rate=_percent(row["won"], row["deals"]),
+        )
+        for row in grouped
+    ]
+    rows.sort(key=lambda row: (-row.won_amount, -row.won, -row.leads, row.key))
+    return SourceEffectiveness(
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        currency=workspace_settings().base_currency,
+        rows=rows,
+    )
+
+
+# --- forecast --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForecastMonth:
+    month: date
+    # Open deals expected to close this month: count, full amount, and the amount
+    # weighted by their stage's win probability.
+    open_count: int
+    open_amount: Decimal
+    weighted_amount: Decimal
+    # Deals already won this month (committed).
+    won_count: int
+    won_amount: Decimal
+
+    @property
+    def expected_amount(self) -> Decimal:
+        return self.won_amount + self.weighted_amount
+
+
+@dataclass(frozen=True)
+class ForecastBucket:
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Forecast:
+    currency: str
+    months: list[ForecastMonth]
+    # Open deals whose expected close date has passed, and those without one.
+    overdue: ForecastBucket
+    undated: ForecastBucket
+
+
+def _weighted() -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("amount_base") * F("stage__win_probability") / Decimal(100),
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+
+
+def forecast(*, actor: User | None, months: int = 6, pipeline: Pipeline | None = None) -> Forecast:
+    """Expected revenue for this month and the next `months - 1`: open deals by expected
+    close month, in full and weighted by their stage's win probability, plus the deals
+    already won in each month. Overdue and undated open deals are totalled apart.
+    Three queries.
+    """
+    if not isinstance(months, int) or not 1 <= months <= MAX_FORECAST_MONTHS:
+        raise ValidationError(
+            {
+                "months": [
+                    ValidationError(
+                        _("Choose from 1 to %(max)d months.") % {"max": MAX_FORECAST_MONTHS}, code="invalid"
+                    )
+                ]
+            }
+        )
+    zone = _workspace_zone()
+    first = timezone.localtime(timezone.now(), zone).date().replace(day=1)
+    starts = [_add_months(first, index) for index in range(months)]
+    end = _add_months(first, months)
+    deals = access.visible(Deal.objects.all(), actor=actor)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    open_deals = deals.filter(stage__kind=StageKind.OPEN).order_by()
+    open_by_month = {
+        row["month"]: row
+        for row in open_deals.filter(expected_close_date__gte=first, expected_close_date__lt=end)
+        .annotate(month=TruncMonth("expected_close_date"))
+        .values("month")
+        .annotate(count=Count("id"), amount=Sum("amount_base"), weighted=Sum(_weighted()))
+    }
+    won_by_month = {
+        timezone.localtime(row["month"], zone).date(): row
+        for row in deals.filter(
+            stage__kind=StageKind.WON, closed_at__gte=_day_start(first, zone), closed_at__lt=_day_start(end, zone)
+        )
+        .order_by()
+        .annotate(month=TruncMonth("closed_at", tzinfo=zone))
+        .values("month")
+        .annotate(count=Count("id"), amount=Sum("amount_base"))
+    }
+    rest = open_deals.aggregate(
+        overdue_count=Count("id", filter=Q(expected_close_date__lt=first)),
+        overdue_amount=Sum("amount_base", filter=Q(expected_close_date__lt=first)),
+        overdue_weighted=Sum(_weighted(), filter=Q(expected_close_date__lt=first)),
+        undated_count=Count("id", filter=Q(expected_close_date__isnull=True)),
+        undated_amount=Sum("amount_base", filter=Q(expected_close_date__isnull=True)),
+        undated_weighted=Sum(_weighted(), filter=Q(expected_close_date__isnull=True)),
+    )
+    rows = []
+    for start in starts:
+        opened = open_by_month.get(start, {})
+        won = won_by_month.get(start, {})
+        rows.append(
+            ForecastMonth(
+                month=start,
+                open_count=opened.get("count", 0),
+                open_amount=_money(opened.get("amount")),
+                weighted_amount=_money(opened.get("weighted")),
+                won_count=won.get("count", 0),
+                won_amount=_money(won.get("amount")),
+            )
+        )
+    return Forecast(
+        currency=workspace_settings().base_currency,
+        months=rows,
+        overdue=ForecastBucket(
+            count=rest["overdue_count"] or 0,
+            amount=_money(rest["overdue_amount"]),
+            weighted_amount=_money(rest["overdue_weighted"]),
+        ),
+        undated=ForecastBucket(
+            count=rest["undated_count"] or 0,
+            amount=_money(rest["undated_amount"]),
+            weighted_amount=_money(rest["undated_weighted"]),
+        ),
+    )
