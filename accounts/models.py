@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,6 +52,12 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
+class SeatType(models.TextChoices):
+    NONE = "none", _("No seat")
+    NAMED = "named", _("Named seat")
+    CONCURRENT = "concurrent", _("Shared (concurrent) seat")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email"), max_length=254)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -58,6 +65,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform staff"), default=False)
+    # A named seat is this person's alone; concurrent users share the pool while signed in.
+    seat_type = models.CharField(_("seat"), max_length=10, choices=SeatType.choices, default=SeatType.NONE)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -101,3 +110,80 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccessSettings(models.Model):
+    """One row per tenant (pk=1): how seats behave in this workspace."""
+
+    idle_timeout_minutes = models.PositiveIntegerField(
+        _("free a shared seat after (minutes idle)"), default=15, validators=[MinValueValidator(1)]
+    )
+    allow_parallel_sessions = models.BooleanField(
+        _("allow signing in from several browsers at once"),
+        default=True,
+        help_text=_("When off, a new sign-in ends the person's other sessions."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("access settings")
+        verbose_name_plural = _("access settings")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="access_settings_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("Access settings"))
+
+
+class LeaseKind(models.TextChoices):
+    WEB = "web", _("Browser")
+    API = "api", _("API token")
+
+
+class ReleaseReason(models.TextChoices):
+    LOGOUT = "logout", _("Signed out")
+    EXPIRED = "expired", _("Idle too long")
+    FORCED = "forced", _("Freed by an administrator")
+    REPLACED = "replaced", _("Signed in elsewhere")
+    SEAT_REMOVED = "seat_removed", _("Seat taken away")
+
+
+class SeatLease(models.Model):
+    """A signed-in session holding a seat. Times come from the database clock."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="seat_leases")
+    session_key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=4, choices=LeaseKind.choices, default=LeaseKind.WEB)
+    seat_type = models.CharField(max_length=10, choices=SeatType.choices)
+    acquired_at = models.DateTimeField(db_default=Now())
+    last_seen_at = models.DateTimeField(db_default=Now())
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=12, choices=ReleaseReason.choices, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-acquired_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["seat_type", "last_seen_at"], condition=models.Q(released_at__isnull=True), name="lease_active"
+            ),
+            models.Index(fields=["user", "released_at"], name="lease_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.session_key[:8]}"
+
+
+class SeatUsageDay(models.Model):
+    """Peak number of concurrent seats in use per day, so admins know when to buy more."""
+
+    day = models.DateField(unique=True)
+    peak_concurrent = models.PositiveIntegerField(default=0)
+    peak_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.peak_concurrent}"

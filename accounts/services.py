@@ -7,7 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts import roles
-from accounts.models import Role, User
+from accounts.models import Role, SeatType, User
+from accounts.seats import seat_assign
 
 
 @transaction.atomic
@@ -25,8 +26,22 @@ def roles_create_defaults(*, language: str) -> dict[str, Role]:
 
 
 @transaction.atomic
-def user_create(*, email: str, full_name: str, password: str | None, role: Role | None, language: str = "") -> User:
-    """Create a user of the current workspace. Emails are unique case-insensitively."""
-    return User.objects.create_user(
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    password: str | None,
+    role: Role | None,
+    language: str = "",
+    seat_type: str = SeatType.NONE,
+) -> User:
+    """Create a user of the current workspace. Emails are unique case-insensitively.
+
+    A named seat is checked against what the workspace has (SeatLimitReached).
+    """
+    user = User.objects.create_user(
         email=email, password=password, full_name=full_name.strip(), role=role, language=language
     )
+    if seat_type != SeatType.NONE:
+        seat_assign(actor=None, user=user, seat_type=seat_type)
+    return user

@@ -1,19 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts.forms import EmailLoginForm
+from accounts.views import SeatLoginView, logout_view
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=EmailLoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", SeatLoginView.as_view(), name="login"),
+    path("logout/", logout_view, name="logout"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -1,8 +1,49 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from accounts.errors import SeatError
+from accounts.forms import EmailLoginForm
+from accounts.seats import seat_lease_acquire, seat_lease_release
 from accounts.selectors import workspace_summary
+
+
+class SeatLoginView(auth_views.LoginView):
+    """Sign in only with a seat: a named one, or a free shared one (taken as a lease)."""
+
+    template_name = "accounts/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        try:
+            seat_lease_acquire(
+                user=form.get_user(),
+                session_key=self.request.session.session_key,
+                ip_address=self.request.META.get("REMOTE_ADDR"),
+                user_agent=self.request.headers.get("User-Agent", ""),
+            )
+        except SeatError as refused:
+            logout(self.request)
+            form.add_error(None, refused.message)
+            return self.render_to_response(self.get_context_data(form=form, seat_error_code=refused.code))
+        return response
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Sign out and free the seat at once."""
+    if request.session.session_key:
+        seat_lease_release(session_key=request.session.session_key)
+    logout(request)
+    messages.info(request, _("You are signed out. Your seat is free for a colleague."))
+    return redirect("accounts:login")
 
 
 @login_required

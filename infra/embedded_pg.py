@@ -135,7 +135,7 @@ def start(data_dir: Path, port: int, databases: list[str]) -> str:
                 "\n# project-local server: loopback only, tuned for a developer laptop\n"
                 f"listen_addresses = '127.0.0.1'\nport = {port}\n"
                 f"unix_socket_directories = '{data_dir}'\n"
-                "max_connections = 200\nshared_buffers = 256MB\n"
+                "max_connections = 400\nshared_buffers = 256MB\n"
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                 "max_locks_per_transaction = 256\n"
             )

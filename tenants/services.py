@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from accounts import roles as account_roles
-from accounts.models import User
+from accounts.models import SeatType, User
 from accounts.services import roles_create_defaults, user_create
 from crm.deals.services import pipeline_create_default
 from crm.services import workspace_settings_create
@@ -141,6 +141,7 @@ def workspace_initialize(*, admin_name: str, admin_email: str, admin_password: s
         password=admin_password,
         role=created_roles[account_roles.ADMIN],
         language=language,
+        seat_type=SeatType.NAMED,
     )
     workspace_settings_create(language=language)
     pipeline_create_default(language=language)

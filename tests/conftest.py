@@ -35,7 +35,24 @@ def broker_url_for(database_name: str) -> str:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Template, public host and the two session workspaces, committed once."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
     from tenants.services import SignupRequest, tenant_signup
+
+    # Hashing strength is not under test; Argon2 would make every user cost ~100 ms.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+    # pytest-django only creates the test database when a collected test asks for `db`;
+    # a run of only `committed_db` tests must never touch the real database.
+    created_here = None
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        from django.test.utils import setup_databases
+
+        with django_db_blocker.unblock():
+            created_here = setup_databases(verbosity=0, interactive=False, aliases={"default"})
 
     # The broker lives in the test database too, so nothing leaks into a dev queue.
     celery_app.conf.broker_url = broker_url_for(connection.settings_dict["NAME"])
@@ -65,6 +82,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
     yield
     _close_broker_connections()
+    if created_here is not None:
+        from django.test.utils import teardown_databases
+
+        with django_db_blocker.unblock():
+            teardown_databases(created_here, verbosity=0)
 
 
 def _close_broker_connections() -> None:

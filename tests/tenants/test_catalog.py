@@ -54,5 +54,12 @@ def test_tenant_schemas_hold_tenant_tables_and_no_platform_tables(db):
         cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 't_acme'")
         tables = {row[0] for row in cursor.fetchall()}
 
-    assert {"accounts_user", "accounts_role", "deals_pipeline", "deals_stage", "clients_contact", "django_session"} <= tables
+    assert {
+        "accounts_user",
+        "accounts_role",
+        "deals_pipeline",
+        "deals_stage",
+        "clients_contact",
+        "django_session",
+    } <= tables
     assert not tables & {"tenants_tenant", "tenants_plan", "tenants_domain", "django_admin_log"}

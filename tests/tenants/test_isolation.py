@@ -10,7 +10,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from accounts.models import User
+from accounts.models import SeatType, User
+from accounts.services import user_create
 from config.log_format import JsonFormatter
 from config.request_context import RequestContextFilter, bind_request_id
 from tests.conftest import ALICE_EMAIL, BOB_EMAIL, PASSWORD, inside
@@ -69,7 +70,13 @@ def test_session_cookie_from_tenant_a_is_not_a_login_on_tenant_b(client_a, clien
 
 def test_same_email_in_two_tenants_is_two_separate_accounts(tenant_b, client_a, client_b):
     with inside(tenant_b):
-        User.objects.create_user(email=ALICE_EMAIL, password="another-secret-pass-77", full_name="Alice at Globex")
+        user_create(
+            email=ALICE_EMAIL,
+            password="another-secret-pass-77",
+            full_name="Alice at Globex",
+            role=None,
+            seat_type=SeatType.NAMED,
+        )
 
     assert client_b.post("/login/", {"username": ALICE_EMAIL, "password": PASSWORD}).status_code == 200
     assert client_a.post("/login/", {"username": ALICE_EMAIL, "password": "another-secret-pass-77"}).status_code == 200

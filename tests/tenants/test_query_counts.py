@@ -21,5 +21,6 @@ def test_login_page_is_bounded(client_a, django_assert_max_num_queries):
 def test_signed_in_home_is_bounded(client_a, django_assert_max_num_queries):
     client_a.post("/login/", {"username": ALICE_EMAIL, "password": PASSWORD})
 
-    with django_assert_max_num_queries(7):
+    # session, user, the seat lease (one read), the role, the count
+    with django_assert_max_num_queries(8):
         assert client_a.get("/").status_code == 200

@@ -1,0 +1,281 @@
+"""Named and concurrent seats, counted in PostgreSQL so any number of web nodes agree.
+
+Every change to who holds a seat runs in one transaction holding a transaction-scoped
+advisory lock for the tenant (never a session-level one: those leak behind transaction
+poolers). Lease times come from the database clock (`now()`), not the web node's.
+
+- A named seat belongs to one person; a concurrent seat is taken by signing in (a
+  lease) and freed by signing out, by an administrator, or after the idle timeout.
+- Concurrent seats are counted per person: a second browser of the same person reuses
+  their seat (or, when parallel sessions are off, ends the other session).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Min, Q, Subquery
+from django.db.models.functions import Coalesce, Now
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_tenants.utils import get_tenant_model
+
+from accounts.errors import NoSeatAvailable, SeatLimitReached, SeatNotAssigned
+from accounts.models import AccessSettings, LeaseKind, ReleaseReason, SeatLease, SeatType, SeatUsageDay, User
+
+ADMIN_ROLE = "admin"
+DEFAULT_IDLE_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class SeatCapacity:
+    named: int
+    concurrent: int
+
+
+def seat_capacity() -> SeatCapacity:
+    """What the current tenant pays for: its plan's seats plus seats bought on top."""
+    tenant_model = get_tenant_model()
+    tenant = getattr(connection, "tenant", None)
+    if not isinstance(tenant, tenant_model):
+        # schema_context() installs a stand-in without the tenant's fields: read the row.
+        tenant = tenant_model.objects.select_related("plan").filter(schema_name=connection.schema_name).first()
+    if tenant is None or tenant.schema_name == "public":
+        return SeatCapacity(named=0, concurrent=0)
+    return SeatCapacity(named=tenant.named_seats, concurrent=tenant.concurrent_seats)
+
+
+def access_settings() -> AccessSettings:
+    settings, _ = AccessSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def _lock_seats() -> None:
+    """Serialise seat changes of this tenant until the transaction ends."""
+    key = int.from_bytes(hashlib.sha256(f"seats:{connection.schema_name}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _idle_cutoff(settings: AccessSettings):
+    return Now() - timedelta(minutes=settings.idle_timeout_minutes)
+
+
+def _expire_idle(settings: AccessSettings) -> int:
+    return SeatLease.objects.filter(
+        released_at__isnull=True, kind=LeaseKind.WEB, last_seen_at__lt=_idle_cutoff(settings)
+    ).update(released_at=Now(), release_reason=ReleaseReason.EXPIRED)
+
+
+def _admin_names() -> str:
+    names = list(
+        User.objects.filter(is_active=True, role__code=ADMIN_ROLE)
+        .order_by("full_name")
+        .values_list("full_name", flat=True)[:3]
+    )
+    return ", ".join(names) or _("your workspace administrator")
+
+
+@transaction.atomic
+def seat_lease_acquire(
+    *, user: User, session_key: str, kind: str = LeaseKind.WEB, ip_address: str | None = None, user_agent: str = ""
+) -> SeatLease:
+    """Give `user` a seat for the session `session_key`, or refuse.
+
+    Raises SeatNotAssigned when the person has no seat, NoSeatAvailable when every shared
+    seat is held by someone else. Never lets more people hold concurrent seats than the
+    tenant has, whatever the number of simultaneous sign-ins or web nodes.
+    """
+    _lock_seats()
+    settings = access_settings()
+    _expire_idle(settings)
+    user.refresh_from_db(fields=["seat_type", "is_active"])
+    if user.seat_type == SeatType.NONE or not user.is_active:
+        raise SeatNotAssigned(
+            _("You have no seat in this workspace yet. Ask %(admins)s to give you one.") % {"admins": _admin_names()}
+        )
+    active = SeatLease.objects.filter(released_at__isnull=True)
+    if not settings.allow_parallel_sessions:
+        active.filter(user=user, kind=LeaseKind.WEB).update(released_at=Now(), release_reason=ReleaseReason.REPLACED)
+    if user.seat_type == SeatType.CONCURRENT:
+        holders = active.filter(seat_type=SeatType.CONCURRENT).values("user").distinct()
+        already_holding = holders.filter(user=user).exists()
+        capacity = seat_capacity().concurrent
+        if not already_holding and holders.count() >= capacity:
+            raise _no_seat_available(capacity, settings)
+    lease = SeatLease.objects.create(
+        user=user,
+        session_key=session_key,
+        kind=kind,
+        seat_type=user.seat_type,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:255],
+    )
+    _record_peak()
+    return lease
+
+
+def _no_seat_available(capacity: int, settings: AccessSettings) -> NoSeatAvailable:
+    oldest = SeatLease.objects.filter(
+        released_at__isnull=True, seat_type=SeatType.CONCURRENT, kind=LeaseKind.WEB
+    ).aggregate(oldest=Min("last_seen_at"))["oldest"]
+    next_free_at = oldest + timedelta(minutes=settings.idle_timeout_minutes) if oldest else None
+    message = ngettext(
+        "The workspace's %(seats)d shared seat is in use.",
+        "All %(seats)d shared seats of the workspace are in use.",
+        capacity,
+    ) % {"seats": capacity}
+    if next_free_at:
+        message += " " + _("If nobody comes back, one frees up at %(time)s.") % {
+            "time": formats.time_format(timezone.localtime(next_free_at), "TIME_FORMAT")
+        }
+    message += " " + _("An administrator (%(admins)s) can free a seat now.") % {"admins": _admin_names()}
+    return NoSeatAvailable(message, seats=capacity, next_free_at=next_free_at)
+
+
+def _record_peak() -> None:
+    in_use = (
+        SeatLease.objects.filter(released_at__isnull=True, seat_type=SeatType.CONCURRENT)
+        .values("user")
+        .distinct()
+        .count()
+    )
+    today = timezone.localdate()
+    day, created = SeatUsageDay.objects.get_or_create(
+        day=today, defaults={"peak_concurrent": in_use, "peak_at": timezone.now()}
+    )
+    if not created and in_use > day.peak_concurrent:
+        SeatUsageDay.objects.filter(pk=day.pk, peak_concurrent__lt=in_use).update(
+            peak_concurrent=in_use, peak_at=timezone.now()
+        )
+
+
+def seat_lease_touch(*, session_key: str, renew_after: timedelta = timedelta(minutes=1)) -> SeatLease | None:
+    """Keep a session's seat. Returns the lease (check `released_at`), None if there is none.
+
+    A lease idle for longer than the timeout is released here. Writes at most once per
+    `renew_after` per session; other requests only read.
+    """
+    # One read per request: the lease, the database clock and the idle timeout together.
+    lease = (
+        SeatLease.objects.filter(session_key=session_key)
+        .annotate(
+            db_now=Now(),
+            idle_minutes=Coalesce(
+                Subquery(AccessSettings.objects.filter(pk=1).values("idle_timeout_minutes")[:1]),
+                DEFAULT_IDLE_MINUTES,
+            ),
+        )
+        .first()
+    )
+    if lease is None or lease.released_at is not None:
+        return lease
+    if lease.kind == LeaseKind.WEB and lease.last_seen_at < lease.db_now - timedelta(minutes=lease.idle_minutes):
+        seat_lease_release(session_key=session_key, reason=ReleaseReason.EXPIRED)
+        lease.released_at, lease.release_reason = lease.db_now, ReleaseReason.EXPIRED
+        return lease
+    if lease.last_seen_at < lease.db_now - renew_after:
+        SeatLease.objects.filter(pk=lease.pk, released_at__isnull=True).update(last_seen_at=Now())
+    return lease
+
+
+def seat_lease_release(*, session_key: str, reason: str = ReleaseReason.LOGOUT) -> bool:
+    """Free the seat held by a session at once. True when a seat was freed."""
+    return bool(
+        SeatLease.objects.filter(session_key=session_key, released_at__isnull=True).update(
+            released_at=Now(), release_reason=reason
+        )
+    )
+
+
+@transaction.atomic
+def seat_lease_force_release(*, actor: User, lease: SeatLease) -> None:
+    """An administrator frees a seat; the holder's next request goes to the sign-in page."""
+    _require_admin(actor)
+    SeatLease.objects.filter(pk=lease.pk, released_at__isnull=True).update(
+        released_at=Now(), release_reason=ReleaseReason.FORCED
+    )
+
+
+@transaction.atomic
+def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
+    """Give `user` a named seat, a place in the shared pool, or no seat.
+
+    Refuses a named seat beyond what the tenant has (code plan_limit_reached). Taking a
+    seat away ends the person's sessions.
+    """
+    if actor is not None:
+        _require_admin(actor)
+    if seat_type not in SeatType.values:
+        raise ValueError(f"unknown seat type {seat_type!r}")
+    _lock_seats()
+    if seat_type == SeatType.NAMED and user.seat_type != SeatType.NAMED:
+        capacity = seat_capacity().named
+        taken = User.objects.filter(seat_type=SeatType.NAMED).count()
+        if taken >= capacity:
+            raise SeatLimitReached(
+                ngettext(
+                    "All %(seats)d named seat of your plan is assigned. Take one from someone, switch them to a "
+                    "shared seat, or buy more seats on the Billing page.",
+                    "All %(seats)d named seats of your plan are assigned. Take one from someone, switch them to a "
+                    "shared seat, or buy more seats on the Billing page.",
+                    capacity,
+                )
+                % {"seats": capacity}
+            )
+    previous = user.seat_type
+    User.objects.filter(pk=user.pk).update(seat_type=seat_type)
+    user.seat_type = seat_type
+    if previous != seat_type:
+        SeatLease.objects.filter(user=user, released_at__isnull=True).update(
+            released_at=Now(), release_reason=ReleaseReason.SEAT_REMOVED
+        )
+    return user
+
+
+def _require_admin(actor: User) -> None:
+    from accounts.errors import SeatError
+
+    if not (actor.is_active and actor.role_id and actor.role.code == ADMIN_ROLE):
+        error = SeatError(_("Only a workspace administrator can manage seats."))
+        error.code = "permission_denied"
+        raise error
+
+
+@dataclass(frozen=True)
+class SeatOverview:
+    named_total: int
+    named_assigned: int
+    concurrent_total: int
+    concurrent_in_use: int
+
+
+def seat_overview() -> SeatOverview:
+    capacity = seat_capacity()
+    counts = User.objects.aggregate(named=Count("pk", filter=Q(seat_type=SeatType.NAMED)))
+    in_use = (
+        SeatLease.objects.filter(released_at__isnull=True, seat_type=SeatType.CONCURRENT)
+        .values("user")
+        .distinct()
+        .count()
+    )
+    return SeatOverview(capacity.named, counts["named"], capacity.concurrent, in_use)
+
+
+def seat_holders():
+    """Live leases with their holders: who, since when, last activity, IP, browser."""
+    settings = access_settings()
+    return (
+        SeatLease.objects.filter(released_at__isnull=True, last_seen_at__gte=_idle_cutoff(settings))
+        .select_related("user")
+        .order_by("-last_seen_at")
+    )
+
+
+def seat_usage_history(*, days: int = 30):
+    since = timezone.localdate() - timedelta(days=days - 1)
+    return SeatUsageDay.objects.filter(day__gte=since).order_by("day")
