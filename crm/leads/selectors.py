@@ -119,6 +119,8 @@ def lead_form_list(*, actor: User | None) -> QuerySet[LeadForm]:
         forms.select_related("owner", "last_assigned")
         .prefetch_related("round_robin_users")
         .annotate(lead_count=Count("leads", filter=Q(leads__deleted_at__isnull=True)))
+        # Meta.ordering does not apply to aggregating queries.
+        .order_by("name", "id")
     )
 
 

@@ -2,8 +2,8 @@
 
 Every write checks the policy layer (crm.access) first. Other apps are reached through
 their services (contact_create, company_create, deal_create, task_create, activity_log,
-notify) — except for re-linking and closing a lead's existing tasks and timeline, which
-crm.activities has no service for yet (see `_lead_tasks` below).
+notify, task_assign, task_cancel) — except for re-linking a converted lead's open tasks
+and timeline to the new contact and deal, which crm.activities has no service for yet.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,7 +28,8 @@ from accounts.models import User
 from crm import access
 from crm.access import ADMIN_ROLE, Action
 from crm.activities.models import Activity, ActivityKind, Task, TaskKind, TaskPriority, TaskStatus
-from crm.activities.services import activity_log, task_create
+from crm.activities.selectors import task_list
+from crm.activities.services import activity_log, task_assign, task_cancel, task_create
 from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_duplicates
 from crm.clients.services import company_create, contact_create
@@ -224,7 +224,7 @@ def _lead_followup_create(*, actor: User | None, lead: Lead, workspace: Workspac
             lead=lead,
         )
         if assignee is not None and assignee != actor:
-            came_from = lead.form.name if lead.form_id else lead.get_channel_display()
+            came_from = lead.form.name if lead.form_id else str(LeadChannel(lead.channel).label)
             notify(
                 recipient=assignee,
                 kind=NotificationKind.LEAD_ASSIGNED,
@@ -413,10 +413,9 @@ def lead_update(
     lead.save(update_fields=[*changed, "updated_by", "updated_at"])
     if owner is not UNSET and lead.owner_id != previous_owner_id and lead.owner is not None:
         # An unowned lead's tasks went to an administrator as a stand-in: they all move.
-        tasks = _lead_tasks(lead)
-        if previous_owner_id is not None:
-            tasks = tasks.filter(owner_id=previous_owner_id)
-        tasks.update(owner=lead.owner, updated_at=timezone.now())
+        for task in _lead_open_tasks(actor=actor, lead=lead):
+            if previous_owner_id is None or task.owner_id == previous_owner_id:
+                task_assign(actor=actor, task=task, owner=lead.owner)
         if lead.owner != actor:
             with translation.override(_language_for(lead.owner)):
                 notify(
@@ -473,7 +472,8 @@ def lead_disqualify(*, actor: User | None, lead: Lead, reason: str) -> Lead:
     lead.disqualified_reason = reason
     lead.updated_by = actor
     lead.save(update_fields=["status", "disqualified_reason", "updated_by", "updated_at"])
-    _lead_tasks(lead).update(status=TaskStatus.CANCELLED, updated_at=timezone.now())
+    for task in _lead_open_tasks(actor=actor, lead=lead):
+        task_cancel(actor=actor, task=task)
     activity_log(actor=actor, kind=ActivityKind.NOTE, lead=lead, subject=_("Disqualified"), body=reason)
     return lead
 
@@ -624,8 +624,12 @@ def lead_convert(
             "updated_at",
         ]
     )
-    _lead_tasks(lead).update(contact=contact, deal=deal, company=company, updated_at=now)
-    _lead_timeline(lead).filter(contact__isnull=True).update(contact=contact, updated_at=now)
+    # crm.activities has no service to re-link records yet; these two bulk updates are the
+    # only writes this app makes to its tables (they move there once one exists).
+    Task.objects.filter(lead=lead, status=TaskStatus.OPEN).update(
+        contact=contact, deal=deal, company=company, updated_at=now
+    )
+    Activity.objects.filter(lead=lead, contact__isnull=True).update(contact=contact, updated_at=now)
     activity_log(
         actor=actor,
         kind=ActivityKind.LEAD_CONVERTED,
@@ -678,15 +682,9 @@ def _website_of(email: str) -> str:
     return f"https://{domain}"
 
 
-# Tasks and timeline entries already attached to a lead. crm.activities offers no
-# service to re-link or close them in bulk yet, so these two querysets are the only
-# place this app touches its models; they move there once such services exist.
-def _lead_tasks(lead: Lead) -> QuerySet[Task]:
-    return Task.objects.filter(lead=lead, status=TaskStatus.OPEN)
-
-
-def _lead_timeline(lead: Lead) -> QuerySet[Activity]:
-    return Activity.objects.filter(lead=lead)
+def _lead_open_tasks(*, actor: User | None, lead: Lead) -> list[Task]:
+    """The lead's open tasks (a handful at most: the follow-up call and a few more)."""
+    return list(task_list(actor=actor, status=TaskStatus.OPEN).filter(lead=lead))
 
 
 # --- lead forms ----------------------------------------------------------------------

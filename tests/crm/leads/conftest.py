@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from crm.leads.services import lead_form_create
@@ -50,7 +51,8 @@ def sam(acme) -> User:
 
 @pytest.fixture
 def bob(tenant_b) -> User:
-    with inside(tenant_b):
+    """Globex's administrator (read without leaving the schema the test is in)."""
+    with tenant_context(tenant_b):
         return User.objects.get(email=BOB_EMAIL)
 
 
