@@ -140,28 +140,35 @@ def overdue_reminders_claim(*, now: datetime, interval: timedelta) -> int:
 
 def reminder_emails_send(*, now: datetime, interval: timedelta) -> tuple[int, int]:
     """Email every reminder not emailed yet whose task is still open and due as it was;
-    returns (sent, failed). Claims before sending: see the module docstring."""
+    returns (sent, not sent). Claims before sending: see the module docstring.
+
+    On the first mail server error the run stops emailing and gives back the claims it
+    has not used, so the next run retries them instead of this one hammering a server
+    that is down.
+    """
     context = _EmailContext.current()
-    failed: list[int] = []
+    mailer = mail.get_connection()
     sent = 0
-    with mail.get_connection() as mailer:
+    try:
         while True:
-            batch = _claim_unsent(now=now, interval=interval, skip=failed)
-            for reminder in batch:
+            batch = _claim_unsent(now=now, interval=interval)
+            for position, reminder in enumerate(batch):
                 try:
                     _send(reminder, context=context, mailer=mailer)
                 except Exception:  # the mail server's error, whatever its type: retry next run
                     logger.exception("task reminder email failed", extra={"reminder": reminder.pk})
-                    TaskReminder.objects.filter(pk=reminder.pk).update(emailed_at=None)
-                    failed.append(reminder.pk)
-                else:
-                    sent += 1
+                    unsent = [r.pk for r in batch[position:]]
+                    TaskReminder.objects.filter(pk__in=unsent).update(emailed_at=None)
+                    return sent, len(unsent)
+                sent += 1
             if len(batch) < BATCH_SIZE:
-                return sent, len(failed)
+                return sent, 0
+    finally:
+        mailer.close()
 
 
 @transaction.atomic
-def _claim_unsent(*, now: datetime, interval: timedelta, skip: list[int]) -> list[TaskReminder]:
+def _claim_unsent(*, now: datetime, interval: timedelta) -> list[TaskReminder]:
     # SKIP LOCKED: a concurrent run claiming the same rows is passed by, not waited for.
     queryset = (
         TaskReminder.objects.select_for_update(skip_locked=True, of=("self",))
@@ -175,7 +182,6 @@ def _claim_unsent(*, now: datetime, interval: timedelta, skip: list[int]) -> lis
             slot__gte=F("task__due_at"),
             recipient__is_active=True,
         )
-        .exclude(pk__in=skip)
         .order_by("created_at", "id")
     )
     batch = list(_with_task_details(queryset)[:BATCH_SIZE])
@@ -217,9 +223,11 @@ def _subject(task: Task) -> str:
 
 def _summary(task: Task, *, context: _EmailContext) -> str:
     about = _linked_record(task)
+    due = context.when(task.due_at)
+    # The time never ends a sentence: English formats end in "p.m.".
     if about:
-        return _("Was due %(due)s. About: %(about)s.") % {"due": context.when(task.due_at), "about": about}
-    return _("Was due %(due)s.") % {"due": context.when(task.due_at)}
+        return _("%(about)s: was due %(due)s and is still open.") % {"about": about, "due": due}
+    return _("Was due %(due)s and is still open.") % {"due": due}
 
 
 def _linked_record(task: Task) -> str:
