@@ -17,7 +17,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from crm.catalog.models import Quote, QuoteStatus, Unit
-from crm.catalog.workspace_time import workspace_date
+from crm.catalog.workspace_time import zone_named
 from crm.phones import phone_display
 from crm.selectors import workspace_settings
 
@@ -167,6 +167,7 @@ def quote_document(quote: Quote, language: str) -> QuoteDocument:
         totals.append(TotalRow(_("Total"), format_amount(quote.total, currency), grand=True))
         owner = quote.owner
         issued = quote.sent_at or quote.created_at
+        workspace = workspace_settings()
         return QuoteDocument(
             language=language,
             rtl=translation.get_language_bidi(),
@@ -176,10 +177,10 @@ def quote_document(quote: Quote, language: str) -> QuoteDocument:
             title=quote.title,
             status=str(QuoteStatus(quote.status).label),
             is_draft=quote.status == QuoteStatus.DRAFT,
-            issued_on=format_date(workspace_date(issued) if issued else None),
+            issued_on=format_date(issued.astimezone(zone_named(workspace.time_zone)).date() if issued else None),
             valid_until=format_date(quote.valid_until),
             currency=currency,
-            customer=_customer_lines(quote, region=workspace_settings().default_phone_region),
+            customer=_customer_lines(quote, region=workspace.default_phone_region),
             lines=lines,
             totals=totals,
             notes=quote.notes,

@@ -10,6 +10,7 @@ one-page proposal around 20-30 kB.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from fpdf.fonts import FontFace
 
 from crm.catalog.models import Quote
 from crm.catalog.quote_document import QuoteDocument, quote_document
+
+# fontTools logs ~40 INFO lines per subset font per document; they say nothing an operator needs.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 FONT = "DejaVuSans"
@@ -174,19 +178,19 @@ def _lines(pdf: _ProposalPDF, document: QuoteDocument) -> None:
     start, end = pdf.start, pdf.end
     # (heading, width in mm, alignment, value of a line)
     columns = [
-        (labels["position"], 8, start, lambda line: str(line.position)),
-        (labels["item"], 62, start, lambda line: f"{line.name}\n{line.description}" if line.description else line.name),
-        (labels["quantity"], 14, end, lambda line: line.quantity),
-        (labels["unit"], 16, start, lambda line: line.unit),
+        (labels["position"], 7, start, lambda line: str(line.position)),
+        (labels["item"], 0, start, lambda line: f"{line.name}\n{line.description}" if line.description else line.name),
+        (labels["quantity"], 13, end, lambda line: line.quantity),
+        (labels["unit"], 15, start, lambda line: line.unit),
         (labels["unit_price"], 28, end, lambda line: line.unit_price),
-        (labels["discount"], 14, end, lambda line: line.discount),
+        (labels["discount"], 19, end, lambda line: line.discount),
         (labels["tax"], 12, end, lambda line: line.tax_rate),
-        (labels["amount"], 26, end, lambda line: line.amount),
+        (labels["amount"], 28, end, lambda line: line.amount),
     ]
     if not document.has_discounts:
         columns = [column for column in columns if column[0] != labels["discount"]]
-    spare = pdf.epw - sum(column[1] for column in columns)
-    columns[1] = (columns[1][0], columns[1][1] + spare, columns[1][2], columns[1][3])
+    # The item column takes whatever the others leave.
+    columns[1] = (columns[1][0], pdf.epw - sum(column[1] for column in columns), columns[1][2], columns[1][3])
     columns = _mirror(columns, pdf.rtl)
 
     pdf.font(9)

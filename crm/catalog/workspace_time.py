@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
@@ -10,16 +10,13 @@ from django.utils import timezone
 from crm.selectors import workspace_settings
 
 
-def workspace_zone() -> ZoneInfo:
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone called `name`, or UTC when the setting holds something unknown."""
     try:
-        return ZoneInfo(workspace_settings().time_zone)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
 def workspace_today() -> date:
-    return timezone.now().astimezone(workspace_zone()).date()
-
-
-def workspace_date(moment: datetime) -> date:
-    return moment.astimezone(workspace_zone()).date()
+    return timezone.now().astimezone(zone_named(workspace_settings().time_zone)).date()

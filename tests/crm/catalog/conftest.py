@@ -1,0 +1,71 @@
+"""Acting inside Acme (tenant A) as Alice, with a customer, a deal and a small catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import User
+from crm.catalog.models import Product, Quote
+from crm.catalog.services import product_create, quote_create
+from crm.clients.models import Company, Contact
+from crm.clients.services import company_create, contact_create
+from crm.deals.models import Deal
+from crm.deals.services import deal_create
+from tests.conftest import ALICE_EMAIL, inside
+
+
+@pytest.fixture
+def acme(tenant_a) -> Iterator:
+    """The test runs inside tenant A's schema (rolled back with the `db` transaction)."""
+    with inside(tenant_a):
+        yield tenant_a
+
+
+@pytest.fixture
+def alice(acme) -> User:
+    return User.objects.get(email=ALICE_EMAIL)
+
+
+@pytest.fixture
+def company(alice) -> Company:
+    return company_create(actor=alice, name="Initech", city="Austin", address="4120 Freidrich Lane")
+
+
+@pytest.fixture
+def contact(alice, company) -> Contact:
+    return contact_create(
+        actor=alice, first_name="Peter", last_name="Gibbons", company=company, emails=["peter@initech.example"]
+    )
+
+
+@pytest.fixture
+def deal(alice, contact, company) -> Deal:
+    return deal_create(
+        actor=alice,
+        title="TPS reports automation",
+        amount=Decimal("5000"),
+        currency="USD",
+        contact=contact,
+        company=company,
+    )
+
+
+@pytest.fixture
+def consulting(alice) -> Product:
+    return product_create(
+        actor=alice,
+        sku="CONS-1",
+        name="Consulting hour",
+        price=Decimal("33.33"),
+        currency="USD",
+        unit="hour",
+        tax_rate=20,
+    )
+
+
+@pytest.fixture
+def quote(alice, deal) -> Quote:
+    return quote_create(actor=alice, title="Automation proposal", deal=deal)
