@@ -10,6 +10,7 @@ from crm.catalog.selectors import product_get, product_list, quote_get, quote_li
 from crm.catalog.services import (
     product_create,
     product_deactivate,
+    product_update,
     quote_create,
     quote_line_add,
     quote_mark_sent,
@@ -33,6 +34,11 @@ def test_product_list_shows_products_on_sale_by_name(alice, catalogue):
 def test_product_list_can_show_products_off_sale_or_all(alice, catalogue):
     assert [p.sku for p in product_list(actor=alice, active=False)] == ["OLD-1"]
     assert len(product_list(actor=alice, active=None)) == 3
+
+
+def test_product_list_is_one_query(alice, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        assert len([(p.sku, p.name, p.price, p.currency) for p in product_list(actor=alice, active=None)]) == 3
 
 
 def test_product_search_matches_part_of_sku_or_name(alice, catalogue):
@@ -117,5 +123,9 @@ def test_other_workspace_cannot_get_list_or_edit_a_quote(tenant_a, tenant_b, ali
             product_get(actor=bob, product_id=product_id)
         with pytest.raises(RecordNotFound):
             quote_line_add(actor=bob, quote=quote, name="Sneaky", quantity=1, unit_price=1)
+        with pytest.raises(RecordNotFound):
+            quote_mark_sent(actor=bob, quote=quote)
+        with pytest.raises(RecordNotFound):
+            product_update(actor=bob, product=consulting, price="0")
         assert list(quote_list(actor=bob)) == []
         assert list(product_list(actor=bob, active=None)) == []
