@@ -267,7 +267,7 @@ def duplicate_groups(*, actor: User | None, limit: int = 100) -> list[DuplicateG
         for other in ids[1:]:
             parent[root(other)] = first
 
-    contacts = Contact.objects.in_bulk(list(parent))
+    contacts = Contact.objects.select_related("company").in_bulk(list(parent))
     members: dict[int, list[Contact]] = {}
     for pk in sorted(parent):
         if pk in contacts:
