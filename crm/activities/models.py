@@ -8,16 +8,24 @@ from crm.records import ClientRecord, Timestamped, Trashable
 
 
 class LinkedToClientRecord(models.Model):
-    """Links to the client records a task or activity is about (any of them, or several)."""
+    """Links to the client records a task or activity is about (any of them, or several).
 
-    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE, null=True, blank=True)
+    No single-column index per link: each model indexes them as the leading column of
+    its own composite or named indexes, which serve the same lookups (and cascades).
+    """
+
+    lead = models.ForeignKey(
+        "leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
     contact = models.ForeignKey(
-        "clients.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True
+        "clients.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True, db_index=False
     )
     company = models.ForeignKey(
-        "clients.Company", verbose_name=_("company"), on_delete=models.CASCADE, null=True, blank=True
+        "clients.Company", verbose_name=_("company"), on_delete=models.CASCADE, null=True, blank=True, db_index=False
     )
-    deal = models.ForeignKey("deals.Deal", verbose_name=_("deal"), on_delete=models.CASCADE, null=True, blank=True)
+    deal = models.ForeignKey(
+        "deals.Deal", verbose_name=_("deal"), on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
 
     class Meta:
         abstract = True

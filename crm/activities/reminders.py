@@ -180,6 +180,8 @@ def _claim_unsent(*, now: datetime, interval: timedelta) -> list[TaskReminder]:
             task__deleted_at__isnull=True,
             # Rescheduled since: this reminder belongs to the old series.
             slot__gte=F("task__due_at"),
+            # Handed to someone else since: the new assignee gets the next reminder.
+            recipient_id=F("task__owner_id"),
             recipient__is_active=True,
         )
         .order_by("created_at", "id")
