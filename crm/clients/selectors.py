@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -246,7 +247,10 @@ def duplicate_groups(*, actor: User | None, limit: int = 100) -> list[DuplicateG
     every contact's emails and phones, so it suits a screen opened now and then, not a
     hot path. At most `limit` shared values of each kind are considered.
     """
-    visible_sql, params = access.visible(Contact.objects.all(), actor=actor).values("pk").query.sql_with_params()
+    try:
+        visible_sql, params = access.visible(Contact.objects.all(), actor=actor).values("pk").query.sql_with_params()
+    except EmptyResultSet:  # the actor may see no contact at all
+        return []
     shared = [("email", value, ids) for value, ids in _shared_values("emails", visible_sql, params, limit)]
     shared += [("phone", value, ids) for value, ids in _shared_values("phones", visible_sql, params, limit)]
     if not shared:

@@ -400,7 +400,8 @@ def _merge_lock(model: type[R], *, actor: User | None, primary: R, duplicates: S
         .select_for_update(of=("self",))
         .order_by("pk")
     }
-    if len(rows) != len(wanted):
+    deletable = access.visible(model.all_objects.filter(pk__in=duplicate_pks), actor=actor, action=Action.DELETE)
+    if len(rows) != len(wanted) or deletable.count() != len(duplicate_pks):
         raise RecordNotFound(_("One of these records does not exist or you cannot see it."))
     trashed = [str(row) for row in rows.values() if row.deleted_at is not None]
     if trashed:

@@ -36,6 +36,9 @@ from crm.deals.models import Deal
 from crm.leads.models import Lead
 from crm.search.terms import SearchTerms, search_terms
 
+# A search box shows a few hits per kind; more is a list page's job.
+MAX_LIMIT = 50
+
 
 class SearchKind(StrEnum):
     LEAD = "lead"
@@ -222,6 +225,7 @@ def quick_search(*, actor: User | None, text: str, limit: int = 8) -> SearchResu
     region RU). Blank text returns empty groups without touching the database.
     """
     terms = search_terms(text)
+    limit = min(limit, MAX_LIMIT)
     groups: dict[SearchKind, list[SearchHit]] = {kind: [] for kind in SearchKind}
     if terms.is_empty or limit <= 0:
         return SearchResults(text=terms.text, groups=groups)

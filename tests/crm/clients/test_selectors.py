@@ -194,3 +194,13 @@ def test_duplicate_groups_take_three_queries(alice, django_assert_max_num_querie
     with django_assert_max_num_queries(3):
         groups = duplicate_groups(actor=alice)
         assert [len(group.contacts) for group in groups] == [2, 2, 2, 2, 2]
+
+
+def test_a_switched_off_user_sees_no_duplicates(alice, rex):
+    contact_create(actor=alice, last_name="One", emails=["shared@example.com"])
+    contact_create(actor=alice, last_name="Two", emails=["shared@example.com"])
+    rex.is_active = False
+    rex.save()
+
+    assert duplicate_groups(actor=rex) == []
+    assert names(contact_list(actor=rex)) == []

@@ -205,3 +205,10 @@ def test_phone_search_runs_a_bounded_number_of_queries(alice, ivan, django_asser
         results = quick_search(actor=alice, text="8 912 345 67 89")
 
     assert len(results) == 1
+
+
+def test_a_switched_off_user_finds_nothing(alice, rex, ivan):
+    rex.is_active = False
+    rex.save()
+
+    assert len(quick_search(actor=rex, text="ivan")) == 0
