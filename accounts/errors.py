@@ -1,17 +1,29 @@
-"""Errors around signing in and seats, with the codes API.md fixes."""
+"""Errors around signing in, seats and access administration, with the codes API.md fixes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 
-class SeatError(Exception):
-    code = "seat_error"
-    http_status = 403
+class AccountsError(Exception):
+    code = "invalid"
+    http_status = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, code: str | None = None):
         super().__init__(message)
         self.message = message
+        if code:
+            self.code = code
+
+
+class PermissionRefused(AccountsError):
+    code = "permission_denied"
+    http_status = 403
+
+
+class SeatError(AccountsError):
+    code = "seat_error"
+    http_status = 403
 
 
 class SeatNotAssigned(SeatError):
@@ -36,3 +48,10 @@ class SeatLimitReached(SeatError):
 
     code = "plan_limit_reached"
     http_status = 400
+
+
+class InvitationInvalid(AccountsError):
+    """The link was used, revoked or has expired."""
+
+    code = "invitation_invalid"
+    http_status = 410

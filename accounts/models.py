@@ -14,12 +14,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.Model):
-    """A named bundle of rights (the roles issue defines what each may do)."""
+    """A named bundle of rights: scopes per record type and action, plus capabilities
+    (see accounts/roles.py). Built-in roles can't be deleted; admins add custom ones."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=80)
     description = models.CharField(_("description"), max_length=255, blank=True)
     is_system = models.BooleanField(_("built in"), default=False)
+    permissions = models.JSONField(_("permissions"), default=dict, blank=True)
+    capabilities = models.JSONField(_("administrative powers"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -187,3 +190,54 @@ class SeatUsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.peak_concurrent}"
+
+
+class Invitation(models.Model):
+    """An emailed link that lets a person set their password inside this workspace."""
+
+    email = models.EmailField(_("email"))
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="+")
+    seat_type = models.CharField(_("seat"), max_length=10, choices=SeatType.choices, default=SeatType.NONE)
+    # Only a hash is stored: a database leak must not hand out working links.
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class AuditEntry(models.Model):
+    """Who changed access (roles, seats, permissions, users), when, what, from where."""
+
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=254, blank=True, help_text="Kept when the actor is deleted.")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=254, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="audit_recent"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"

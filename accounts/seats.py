@@ -24,8 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tenants.utils import get_tenant_model
 
+from accounts import roles
+from accounts.audit import audit_record
 from accounts.errors import NoSeatAvailable, SeatLimitReached, SeatNotAssigned
 from accounts.models import AccessSettings, LeaseKind, ReleaseReason, SeatLease, SeatType, SeatUsageDay, User
+from accounts.policy import require_capability
 
 ADMIN_ROLE = "admin"
 DEFAULT_IDLE_MINUTES = 15
@@ -195,10 +198,12 @@ def seat_lease_release(*, session_key: str, reason: str = ReleaseReason.LOGOUT) 
 @transaction.atomic
 def seat_lease_force_release(*, actor: User, lease: SeatLease) -> None:
     """An administrator frees a seat; the holder's next request goes to the sign-in page."""
-    _require_admin(actor)
-    SeatLease.objects.filter(pk=lease.pk, released_at__isnull=True).update(
+    require_capability(actor, roles.SEATS)
+    freed = SeatLease.objects.filter(pk=lease.pk, released_at__isnull=True).update(
         released_at=Now(), release_reason=ReleaseReason.FORCED
     )
+    if freed:
+        audit_record(actor=actor, action="seat.force_release", target=lease.user, changes={"lease": lease.pk})
 
 
 @transaction.atomic
@@ -209,7 +214,7 @@ def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
     seat away ends the person's sessions.
     """
     if actor is not None:
-        _require_admin(actor)
+        require_capability(actor, roles.SEATS)
     if seat_type not in SeatType.values:
         raise ValueError(f"unknown seat type {seat_type!r}")
     _lock_seats()
@@ -234,16 +239,8 @@ def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
         SeatLease.objects.filter(user=user, released_at__isnull=True).update(
             released_at=Now(), release_reason=ReleaseReason.SEAT_REMOVED
         )
+        audit_record(actor=actor, action="seat.assign", target=user, changes={"seat": [previous, seat_type]})
     return user
-
-
-def _require_admin(actor: User) -> None:
-    from accounts.errors import SeatError
-
-    if not (actor.is_active and actor.role_id and actor.role.code == ADMIN_ROLE):
-        error = SeatError(_("Only a workspace administrator can manage seats."))
-        error.code = "permission_denied"
-        raise error
 
 
 @dataclass(frozen=True)

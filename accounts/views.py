@@ -1,16 +1,18 @@
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.errors import SeatError
-from accounts.forms import EmailLoginForm
+from accounts.errors import AccountsError, InvitationInvalid, SeatError
+from accounts.forms import EmailLoginForm, InvitationAcceptForm
 from accounts.seats import seat_lease_acquire, seat_lease_release
 from accounts.selectors import workspace_summary
+from accounts.services import invitation_accept, invitation_by_token
 
 
 class SeatLoginView(auth_views.LoginView):
@@ -44,6 +46,41 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, _("You are signed out. Your seat is free for a colleague."))
     return redirect("accounts:login")
+
+
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Set a password from an invitation link, then start working at once."""
+    try:
+        invitation = invitation_by_token(token)
+    except InvitationInvalid as invalid:
+        return render(request, "accounts/invitation_accept.html", {"invalid": invalid.message}, status=410)
+    form = InvitationAcceptForm(request.POST or None, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(
+                token=token, password=form.cleaned_data["password1"], full_name=form.cleaned_data["full_name"]
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error("password1" if field == "password" else None, problem)
+        except AccountsError as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            try:
+                seat_lease_acquire(
+                    user=user,
+                    session_key=request.session.session_key,
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
+            except SeatError as refused:
+                logout(request)
+                messages.warning(request, refused.message)
+                return redirect("accounts:login")
+            return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
 
 
 @login_required

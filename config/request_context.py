@@ -10,6 +10,7 @@ import uuid
 from django.db import connection
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_client: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("client", default=(None, ""))
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -19,6 +20,11 @@ def bind_request_id(request_id: str) -> None:
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+def current_client() -> tuple[str | None, str]:
+    """(IP address, user agent) of the request being served, for audit entries."""
+    return _client.get()
 
 
 class RequestContextMiddleware:
@@ -32,6 +38,7 @@ class RequestContextMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         bind_request_id(request_id)
+        _client.set((request.META.get("REMOTE_ADDR"), request.headers.get("User-Agent", "")[:255]))
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

@@ -9,7 +9,7 @@ from django.db.models.functions import Now
 from django.test import Client
 
 from accounts import roles
-from accounts.errors import SeatError, SeatLimitReached
+from accounts.errors import PermissionRefused, SeatLimitReached
 from accounts.models import AccessSettings, ReleaseReason, Role, SeatLease, SeatType, SeatUsageDay, User
 from accounts.seats import seat_assign, seat_holders, seat_lease_force_release, seat_lease_touch, seat_overview
 from accounts.services import user_create
@@ -158,10 +158,10 @@ def test_an_admin_can_force_release_and_the_holder_is_sent_to_sign_in(tenant_a, 
 def test_a_sales_rep_can_neither_free_seats_nor_assign_them(tenant_a, pool_of_five):
     users, _clients = pool_of_five
     with inside(tenant_a):
-        with pytest.raises(SeatError) as refused:
+        with pytest.raises(PermissionRefused) as refused:
             seat_lease_force_release(actor=users[0], lease=SeatLease.objects.get(user=users[1]))
         assert refused.value.code == "permission_denied"
-        with pytest.raises(SeatError):
+        with pytest.raises(PermissionRefused):
             seat_assign(actor=users[0], user=users[0], seat_type=SeatType.NAMED)
         assert User.objects.get(pk=users[0].pk).seat_type == SeatType.CONCURRENT
 
