@@ -15,9 +15,11 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from config.celery import MissingTenant, app
 from crm.activities.models import Task, TaskReminder
 from crm.activities.reminders import overdue_reminders_send, reminder_slot
 from crm.activities.services import task_cancel, task_complete, task_create, task_reopen, task_reschedule
+from crm.activities.tasks import overdue_reminders_send as reminder_task
 from crm.models import WorkspaceSettings
 from crm.notifications.models import Notification, NotificationKind
 from tests.conftest import inside
@@ -259,3 +261,16 @@ def test_a_run_writes_reminders_and_notifications_in_a_bounded_number_of_queries
 
     assert (run.reminded, run.emailed) == (30, 30)
     assert connection.schema_name == "t_acme"
+
+
+def test_beat_runs_the_reminder_dispatch_every_five_minutes(settings):
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].endswith("overdue_reminders_dispatch")]
+
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 5 * 60
+
+
+def test_the_reminder_task_refuses_to_run_without_a_workspace(db):
+    result = reminder_task.apply()
+
+    assert isinstance(result.result, MissingTenant)
