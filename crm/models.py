@@ -75,3 +75,31 @@ class ExchangeRate(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} ({self.valid_from})"
+
+
+class RecordShare(Timestamped):
+    """A record explicitly shared with one person (the freelancer's only way in).
+
+    `record_type` is the model name (lead, contact, company, deal, task, quote); ids are
+    per type, so no generic foreign key is needed and no key crosses schemas.
+    """
+
+    record_type = models.CharField(_("record type"), max_length=20)
+    record_id = models.BigIntegerField(_("record"))
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("shared with"), on_delete=models.CASCADE, related_name="record_shares"
+    )
+    can_edit = models.BooleanField(_("may edit"), default=False)
+    shared_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["record_type", "record_id", "user"]
+        verbose_name = _("shared record")
+        verbose_name_plural = _("shared records")
+        constraints = [models.UniqueConstraint(fields=["record_type", "record_id", "user"], name="record_share_unique")]
+        indexes = [models.Index(fields=["user", "record_type"], name="record_share_user")]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}:{self.record_id} → {self.user_id}"
