@@ -78,10 +78,7 @@ def _clean_decimal(
     if not number.is_finite():
         errors.add(field, _("Enter a number."), "invalid")
         return None
-    if number != number.quantize(step):
-        places = -step.as_tuple().exponent
-        errors.add(field, _("Use at most %(places)d decimal places.") % {"places": places}, "max_decimal_places")
-        return None
+    # Bounds first: quantizing 1E+30 would overflow the decimal context instead of saying "too large".
     too_small = number < minimum if minimum_inclusive else number <= minimum
     if too_small:
         if minimum_inclusive:
@@ -92,6 +89,10 @@ def _clean_decimal(
         return None
     if number > maximum:
         errors.add(field, _("Enter a value of at most %(maximum)s.") % {"maximum": maximum}, "max_value")
+        return None
+    if number != number.quantize(step):
+        places = -step.as_tuple().exponent
+        errors.add(field, _("Use at most %(places)d decimal places.") % {"places": places}, "max_decimal_places")
         return None
     return number.quantize(step)
 
@@ -355,6 +356,7 @@ def _quote_totals_refresh(quote: Quote, *, actor: User | None) -> Quote:
         stored = (line.net_amount, line.tax_amount, line.total_amount)
         if stored != (amount.net, amount.tax, amount.total):
             line.net_amount, line.tax_amount, line.total_amount = amount.net, amount.tax, amount.total
+            line.updated_at = timezone.now()  # bulk_update does not apply auto_now
             changed.append(line)
     totals = quote_amounts(amounts)
     if max(totals.subtotal, totals.total) > MAX_AMOUNT:
@@ -512,6 +514,9 @@ def quote_line_add(
     refused (`product`: `currency_mismatch`) unless `unit_price` is given, and so is a
     product that is off sale (`inactive`). Without a product, name and unit price are
     required. Refuses non-drafts (`quote_not_draft`).
+
+    Amounts are rounded per line (net, then tax, to cents half up) and the quote's
+    totals are the sums of the rounded lines; see `crm.catalog.totals`.
     """
     quote = _locked_draft(actor=actor, quote_id=quote.pk)
     errors = FieldErrors()
@@ -675,6 +680,7 @@ def _positions_renumber(quote: Quote, ordered_ids: list[int]) -> None:
         line = lines[pk]
         if line.position != position:
             line.position = position
+            line.updated_at = timezone.now()  # bulk_update does not apply auto_now
             changed.append(line)
     if changed:
         QuoteLine.objects.bulk_update(changed, ["position", "updated_at"])

@@ -74,11 +74,18 @@ def test_price_with_fractions_of_a_cent_is_refused(alice):
     assert codes(error.value) == {"price": ["max_decimal_places"]}
 
 
+def test_absurdly_large_price_is_a_field_error_not_a_crash(alice):
+    with pytest.raises(ValidationError) as error:
+        product_create(actor=alice, sku="X", name="X", price="1E+30")
+
+    assert codes(error.value) == {"price": ["max_value"]}
+
+
 def test_price_that_is_not_a_number_is_a_field_error(alice):
     with pytest.raises(ValidationError) as error:
-        product_create(actor=alice, sku="X", name="X", price="twelve")
+        product_create(actor=alice, sku="X", name="X", price="twelve", tax_rate="NaN")
 
-    assert codes(error.value) == {"price": ["invalid"]}
+    assert codes(error.value) == {"price": ["invalid"], "tax_rate": ["invalid"]}
 
 
 def test_deactivated_product_is_off_sale(alice, consulting):

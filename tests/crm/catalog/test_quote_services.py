@@ -144,6 +144,17 @@ def test_line_too_large_to_store_is_a_field_error(alice, quote):
     assert codes(error.value) == {"quantity": ["amount_too_large"]}
 
 
+def test_quote_total_too_large_to_store_is_refused_and_the_line_not_added(alice, quote):
+    big = {"name": "Big", "quantity": "999999999", "unit_price": "99999.99"}
+    quote_line_add(actor=alice, quote=quote, **big)
+
+    with pytest.raises(ValidationError) as error:
+        quote_line_add(actor=alice, quote=quote, **big)
+
+    assert codes(error.value) == {"lines": ["total_too_large"]}
+    assert quote.lines.count() == 1
+
+
 def test_updating_a_line_recomputes_the_totals(alice, quote, consulting):
     line = quote_line_add(actor=alice, quote=quote, product=consulting, quantity=3)
 
