@@ -25,8 +25,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import ADMIN
 from crm import access
-from crm.access import ADMIN_ROLE, Action
+from crm.access import Action
 from crm.activities.models import Activity, ActivityKind, Task, TaskKind, TaskPriority, TaskStatus
 from crm.activities.selectors import task_list
 from crm.activities.services import activity_log, task_assign, task_cancel, task_create
@@ -127,7 +128,7 @@ def _local_time(moment: datetime, zone_name: str) -> str:
 
 
 def _first_active_admin() -> User | None:
-    return User.objects.filter(is_active=True, role__code=ADMIN_ROLE).select_related("role").order_by("id").first()
+    return User.objects.filter(is_active=True, role__code=ADMIN).order_by("id").first()
 
 
 # --- leads ---------------------------------------------------------------------------
