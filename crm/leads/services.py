@@ -33,7 +33,7 @@ from crm.activities.selectors import task_list
 from crm.activities.services import activity_log, task_assign, task_cancel, task_create
 from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_duplicates
-from crm.clients.services import company_create, contact_create
+from crm.clients.services import company_create, contact_create, contact_update
 from crm.deals.models import Deal, Pipeline
 from crm.deals.services import deal_create
 from crm.errors import AccessDenied, Conflict, RecordNotFound
@@ -504,6 +504,21 @@ def _split_name(name: str) -> tuple[str, str]:
     return first, last
 
 
+def _contact_complete(*, actor: User | None, contact: Contact, lead: Lead, company: Company | None) -> Contact:
+    """Add what the lead knows and the chosen contact lacks: its email, its phone, and the
+    company when the contact has none. Nothing the contact already has is replaced."""
+    changes: dict[str, object] = {}
+    if lead.email and lead.email not in contact.emails:
+        changes["emails"] = [*contact.emails, lead.email]
+    if lead.phone and lead.phone not in contact.phones:
+        changes["phones"] = [*contact.phones, lead.phone]
+    if company is not None and contact.company_id is None:
+        changes["company"] = company
+    if not changes:
+        return contact
+    return contact_update(actor=actor, contact=contact, **changes)
+
+
 def _lead_source(lead: Lead) -> dict[str, str]:
     return {field: getattr(lead, field) for field in ("channel", *SOURCE_FIELDS)}
 
@@ -524,8 +539,9 @@ def lead_convert(
     """Turn a lead into a contact, a company (when one is named) and a deal — all or nothing.
 
     - Contact: `existing_contact` when the user chose a duplicate (see
-      `lead_conversion_candidates`), else a new one named after the lead (first word →
-      first name, the rest → last name) with the lead's email and phone.
+      `lead_conversion_candidates`), given the lead's email, phone and company where it
+      lacks them; else a new one named after the lead (first word → first name, the
+      rest → last name) with the lead's email and phone.
     - Company: `existing_company`; else, when `create_company` and the lead names a
       company, the visible company with that exact name (case-insensitive) if there is
       one — one account per organisation rather than a duplicate per lead — or a new
@@ -582,7 +598,9 @@ def lead_convert(
         company = existing_contact.company
 
     contact = existing_contact
-    if contact is None:
+    if contact is not None:
+        contact = _contact_complete(actor=actor, contact=contact, lead=lead, company=company)
+    else:
         first_name, last_name = _split_name(lead.name)
         contact = contact_create(
             actor=actor,

@@ -129,6 +129,18 @@ def test_chosen_existing_contact_is_reused(alice, rita, lead):
     assert Company.objects.get() == company
 
 
+def test_chosen_contact_gains_the_leads_phone_and_company_but_keeps_its_own(alice, rita, lead):
+    existing = contact_create(actor=alice, first_name="Ivan", emails=["ivan@romashka.example"], phones=["+12125550999"])
+
+    result = lead_convert(actor=rita, lead=lead, existing_contact=existing)
+
+    existing.refresh_from_db()
+    assert existing.emails == ["ivan@romashka.example"]
+    assert existing.phones == ["+12125550999", "+12125550123"]
+    assert existing.company == result.company
+    assert existing.first_name == "Ivan"
+
+
 def test_existing_contacts_company_is_used_when_the_lead_names_none(alice, rita):
     company = company_create(actor=alice, name="Initech")
     existing = contact_create(actor=alice, first_name="Peter", company=company)
