@@ -51,7 +51,7 @@ def test_signup_creates_the_admin_roles_and_default_pipeline_inside_the_schema(d
         assert admin.email == "peter@initech.example"
         assert admin.check_password(PASSWORD)
         assert admin.role.code == "admin"
-        assert Role.objects.filter(is_system=True).count() == 6
+        assert Role.objects.filter(is_system=True).count() == 7
         pipeline = Pipeline.objects.get(is_default=True)
         stages = list(pipeline.stages.values_list("name", "kind"))
     assert stages[0] == ("New", StageKind.OPEN)
