@@ -110,3 +110,16 @@ def pdf_text_runs(pdf: bytes) -> list[str]:
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(pdf_text_runs(pdf))
+
+
+def embedded_glyph_names(pdf: bytes) -> set[str]:
+    """Names of the glyphs in every embedded TrueType subset (fontTools comes with fpdf2)."""
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    names: set[str] = set()
+    for head, stream in objects(pdf).values():
+        if stream is not None and b"/Length1" in head:
+            names.update(TTFont(BytesIO(stream)).getGlyphOrder())
+    return names
