@@ -26,6 +26,7 @@ from crm.catalog.quote_document import QuoteDocument, quote_document
 
 # fontTools logs ~40 INFO lines per subset font per document; they say nothing an operator needs.
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+logger = logging.getLogger(__name__)
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 FONT = "DejaVuSans"
@@ -103,7 +104,18 @@ def render_quote_pdf(quote: Quote, language: str) -> bytes:
         _lines(pdf, document)
         _totals(pdf, document)
         _notes(pdf, document)
+        _report_missing_glyphs(pdf, document)
         return bytes(pdf.output())
+
+
+def _report_missing_glyphs(pdf: _ProposalPDF, document: QuoteDocument) -> None:
+    """Log characters the font cannot draw: with shaping on, fpdf2 leaves them out silently."""
+    cmap = pdf.fonts[FONT.lower()].cmap
+    texts = [document.seller, document.prepared_by, document.title, document.notes, *document.customer]
+    texts += [f"{line.name}{line.description}{line.unit}" for line in document.lines]
+    missing = sorted({char for text in texts for char in text if char.isprintable() and ord(char) not in cmap})
+    if missing:
+        logger.warning("proposal %s: the PDF font has no glyph for %s", document.number, "".join(missing[:20]))
 
 
 def _header(pdf: _ProposalPDF, document: QuoteDocument) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from datetime import timedelta
@@ -137,6 +138,15 @@ def test_pdf_shapes_arabic_into_joined_letter_forms(arabic_quote):
     # "استشارة" has the medial form (U+FEB8). Without shaping only U+0634 would be embedded.
     assert {"uniFEB7", "uniFEB8"} <= glyphs
     assert "uni0634" not in glyphs
+
+
+def test_characters_the_font_lacks_are_logged(alice, quote, caplog):
+    quote_line_add(actor=alice, quote=quote, name="Tea 茶", quantity=1, unit_price=1)
+
+    with caplog.at_level(logging.WARNING, logger="crm.catalog.quote_pdf"):
+        render_quote_pdf(quote_get(actor=alice, quote_id=quote.pk), "en")
+
+    assert any("茶" in record.getMessage() for record in caplog.records)
 
 
 def test_pdf_in_russian_translates_and_formats(priced_quote):
