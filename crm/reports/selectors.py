@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc, TruncMonth
@@ -67,9 +67,13 @@ def _check_range(date_from: date | None, date_to: date | None) -> None:
         )
 
 
-def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]]:
-    """The SQL of a (visible, filtered) queryset, to embed as a CTE with its parameters."""
-    sql, params = queryset.query.sql_with_params()
+def _sql(queryset: QuerySet) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL of a (visible, filtered) queryset, to embed as a CTE with its parameters;
+    None when the queryset can hold nothing (e.g. `.none()` for a switched-off account)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
     return sql, tuple(params)
 
 
@@ -183,15 +187,17 @@ def sales_funnel(
         deals = deals.filter(created_at__gte=_day_start(date_from, zone))
     if date_to is not None:
         deals = deals.filter(created_at__lt=_day_start(date_to + timedelta(days=1), zone))
-    cohort_sql, params = _sql(deals.order_by().values("id", "amount_base", "stage_id"))
-    sql = FUNNEL_SQL.format(cohort=cohort_sql, history=DealStageChange._meta.db_table, stage=Stage._meta.db_table)
     parts: dict[str, dict[int, tuple[int, Decimal | None, float | None]]] = {
         part: {} for part in ("reach", "enter", "dwell", "lost", "now")
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for part, key, count, amount, seconds in cursor.fetchall():
-            parts[part][key] = (count, amount, seconds)
+    cohort = _sql(deals.order_by().values("id", "amount_base", "stage_id"))
+    if cohort is not None:
+        cohort_sql, params = cohort
+        sql = FUNNEL_SQL.format(cohort=cohort_sql, history=DealStageChange._meta.db_table, stage=Stage._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for part, key, count, amount, seconds in cursor.fetchall():
+                parts[part][key] = (count, amount, seconds)
 
     kinds = {stage.pk: stage.kind for stage in Stage.all_objects.filter(pipeline=pipeline)}
     totals = {kind: [0, ZERO] for kind in StageKind.values}
@@ -437,7 +443,7 @@ def source_effectiveness(
         )
         for row in grouped
     ]
-    rows.sort(key=lambda row: (-row.won_amount, -row.won, -row.leads, row.key))
+    rows.sort(key=lambda row: (-row.won_amount, -row.won, -row.converted, -row.leads, row.key))
     return SourceEffectiveness(
         date_from=date_from,
         date_to=date_to,
