@@ -13,6 +13,9 @@ def fill_builtin_roles(apps, schema_editor):
     if schema_editor.connection.schema_name == "public":
         return
     Role = apps.get_model("accounts", "Role")
+    if not Role.objects.exists():
+        # The provisioning template (and any empty schema): signup creates translated roles.
+        return
     for code, name, description, permissions, capabilities in DEFAULT_ROLES:
         Role.objects.update_or_create(
             code=code,
