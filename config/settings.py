@@ -300,6 +300,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": "INFO"},
+        # fpdf2's font subsetting logs ~40 INFO lines per proposal PDF.
+        "fontTools": {"level": "WARNING"},
     },
 }
 
