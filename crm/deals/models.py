@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -127,6 +128,15 @@ class Deal(ClientRecord, SourceData):
         related_name="deals",
     )
     lost_reason = models.CharField(_("lost reason"), max_length=255, blank=True)
+    # A summary of the stage history kept by the services with every move, so the
+    # funnel reads one row per deal instead of joining the history (crm.reports):
+    # the stages entered, in first-entry order; the seconds spent in each of them over
+    # the stays that ended (null while the first stay lasts); the stage it came from.
+    stages_entered = ArrayField(models.BigIntegerField(), default=list, blank=True, editable=False)
+    stage_seconds = ArrayField(models.BigIntegerField(null=True), default=list, blank=True, editable=False)
+    previous_stage = models.ForeignKey(
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False, db_index=False
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     tags = models.ManyToManyField("crm.Tag", verbose_name=_("tags"), blank=True, related_name="deals")

@@ -154,6 +154,8 @@ def deal_create(
         owner=owner if owner is not None else actor,
         expected_close_date=expected_close_date,
         closed_at=now if stage.kind != StageKind.OPEN else None,
+        stages_entered=[stage.pk],
+        stage_seconds=[None],
         created_by=actor,
         updated_by=actor,
         **source,
@@ -252,20 +254,37 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
         return deal
     now = timezone.now()
     previous = deal.stage
+    seconds = max(int((now - deal.stage_entered_at).total_seconds()), 0)
     DealStageChange.objects.create(
         deal=deal,
         from_stage=previous,
         to_stage=stage,
         changed_by=actor,
         changed_at=now,
-        seconds_in_previous_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0),
+        seconds_in_previous_stage=seconds,
     )
+    deal.stages_entered, deal.stage_seconds = stage_summary_after_move(
+        deal.stages_entered, deal.stage_seconds, from_stage_id=previous.pk, to_stage_id=stage.pk, seconds_spent=seconds
+    )
+    deal.previous_stage = previous
     deal.stage = stage
     deal.stage_entered_at = now
     deal.lost_reason = lost_reason.strip()[:255] if stage.kind == StageKind.LOST else ""
     deal.closed_at = now if stage.kind != StageKind.OPEN else None
     deal.updated_by = actor
-    deal.save(update_fields=["stage", "stage_entered_at", "lost_reason", "closed_at", "updated_by", "updated_at"])
+    deal.save(
+        update_fields=[
+            "stage",
+            "stage_entered_at",
+            "stages_entered",
+            "stage_seconds",
+            "previous_stage",
+            "lost_reason",
+            "closed_at",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     activity_log(
         actor=actor,
         kind=ActivityKind.STAGE_CHANGE,
@@ -277,6 +296,23 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
         occurred_at=now,
     )
     return deal
+
+
+def stage_summary_after_move(
+    entered: Sequence[int], seconds: Sequence[int | None], *, from_stage_id: int, to_stage_id: int, seconds_spent: int
+) -> tuple[list[int], list[int | None]]:
+    """The deal's stage summary (Deal.stages_entered / stage_seconds) after a move:
+    the time spent is added to the stage left, the stage entered is listed once."""
+    entered, totals = list(entered), list(seconds)
+    if from_stage_id not in entered:  # a deal older than the summary: start it here
+        entered.append(from_stage_id)
+        totals.append(None)
+    index = entered.index(from_stage_id)
+    totals[index] = (totals[index] or 0) + seconds_spent
+    if to_stage_id not in entered:
+        entered.append(to_stage_id)
+        totals.append(None)
+    return entered, totals
 
 
 def _first_stage_of_kind(pipeline_id: int, kind: str) -> Stage:
@@ -629,19 +665,31 @@ def stage_delete(*, actor: User | None, stage: Stage, move_deals_to: Stage | Non
 def _deals_move_out(*, actor: User | None, deals: list[Deal], source: Stage, target: Stage) -> None:
     """Bulk version of deal_move_stage for a removed stage: one history row per deal."""
     now = timezone.now()
-    DealStageChange.objects.bulk_create(
-        DealStageChange(
-            deal=deal,
-            from_stage=source,
-            to_stage=target,
-            changed_by=actor,
-            changed_at=now,
-            seconds_in_previous_stage=max(int((now - deal.stage_entered_at).total_seconds()), 0),
+    changes = []
+    for deal in deals:
+        seconds = max(int((now - deal.stage_entered_at).total_seconds()), 0)
+        changes.append(
+            DealStageChange(
+                deal=deal,
+                from_stage=source,
+                to_stage=target,
+                changed_by=actor,
+                changed_at=now,
+                seconds_in_previous_stage=seconds,
+            )
         )
-        for deal in deals
-    )
+        deal.stages_entered, deal.stage_seconds = stage_summary_after_move(
+            deal.stages_entered,
+            deal.stage_seconds,
+            from_stage_id=source.pk,
+            to_stage_id=target.pk,
+            seconds_spent=seconds,
+        )
+    DealStageChange.objects.bulk_create(changes)
+    Deal.all_objects.bulk_update(deals, ["stages_entered", "stage_seconds"], batch_size=1000)
     fields: dict[str, Any] = {
         "stage": target,
+        "previous_stage": source,
         "stage_entered_at": now,
         "closed_at": now if target.kind != StageKind.OPEN else None,
         "updated_by": actor,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from crm.deals.services import stage_summary_after_move
 from crm.demo import fake
 
 CENT = Decimal("0.01")
@@ -333,7 +334,7 @@ class DemoWorld:
             contact = self.contact(contact_index) if contact_index is not None else None
             company_id = contact.company_id if contact else None
             path = self._path(rng, created)
-            stage, entered = path[-1]
+            stage, entered_at = path[-1]
             amount = self._amount(rng)
             currency, rate = self._currency(rng)
             service = fake.SERVICES[int(rng.random() * len(fake.SERVICES))]
@@ -346,14 +347,24 @@ class DemoWorld:
             if stage.kind == "open":
                 expected = (created + timedelta(days=20 + rng.random() * 70)).date()
             else:
-                expected = entered.date()
+                expected = entered_at.date()
             self.generated.deal_links.append(DealLink(contact.id if contact else None, company_id, created))
             previous: tuple[StageInfo, datetime] | None = None
+            entered: list[int] = [path[0][0].id]
+            stage_seconds: list[int | None] = [None]
             for step_stage, moment in path:
                 seconds = int((moment - previous[1]).total_seconds()) if previous else None
                 self.generated.history.append(
                     (deal_id, previous[0].id if previous else None, step_stage.id, moment, seconds)
                 )
+                if previous is not None and seconds is not None:
+                    entered, stage_seconds = stage_summary_after_move(
+                        entered,
+                        stage_seconds,
+                        from_stage_id=previous[0].id,
+                        to_stage_id=step_stage.id,
+                        seconds_spent=seconds,
+                    )
                 if previous is not None and self.rich:
                     self.generated.stage_changes.append(
                         (deal_id, f"{previous[0].name} → {step_stage.name}", moment, None)
@@ -368,15 +379,18 @@ class DemoWorld:
                 "expected_close_date": expected,
                 "pipeline_id": self.pipeline_id,
                 "stage_id": stage.id,
-                "stage_entered_at": entered,
+                "stage_entered_at": entered_at,
+                "stages_entered": entered,
+                "stage_seconds": stage_seconds,
+                "previous_stage_id": path[-2][0].id if len(path) > 1 else None,
                 "contact_id": contact.id if contact else None,
                 "company_id": company_id,
                 "lost_reason": rng.choice(fake.LOST_REASONS) if stage.kind == "lost" else "",
-                "closed_at": entered if stage.kind != "open" else None,
-                "last_activity_at": entered,
+                "closed_at": entered_at if stage.kind != "open" else None,
+                "last_activity_at": entered_at,
                 "owner_id": self._owner(),
                 **traffic,
-                **self.stamps(created, entered),
+                **self.stamps(created, entered_at),
             }
 
     def company_name_for(self, company_id: int) -> str:

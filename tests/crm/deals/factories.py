@@ -13,6 +13,7 @@ from decimal import Decimal
 from accounts.models import Role, User
 from accounts.services import user_create
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
+from crm.deals.services import stage_summary_after_move
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -43,12 +44,22 @@ def deal_with_history(
     **fields,
 ) -> Deal:
     """A deal created on `created_at` in path[0] that moved along `path`, `days_between`
-    days apart (one number, or one per move)."""
+    days apart (one number, or one per move), with the history rows and stage summary
+    the services would have written."""
     gaps = [float(days_between)] * (len(path) - 1) if isinstance(days_between, int | float) else list(days_between)
     moments = [created_at]
     for gap in gaps:
         moments.append(moments[-1] + timedelta(days=gap))
     last = path[-1]
+    entered, seconds = [path[0].pk], [None]
+    for index in range(1, len(path)):
+        entered, seconds = stage_summary_after_move(
+            entered,
+            seconds,
+            from_stage_id=path[index - 1].pk,
+            to_stage_id=path[index].pk,
+            seconds_spent=int((moments[index] - moments[index - 1]).total_seconds()),
+        )
     deal = Deal.objects.create(
         title=title,
         amount=amount,
@@ -61,6 +72,9 @@ def deal_with_history(
         expected_close_date=expected_close_date,
         closed_at=moments[-1] if last.kind != StageKind.OPEN else None,
         lost_reason="Too expensive" if last.kind == StageKind.LOST else "",
+        stages_entered=entered,
+        stage_seconds=seconds,
+        previous_stage=path[-2] if len(path) > 1 else None,
         **fields,
     )
     Deal.objects.filter(pk=deal.pk).update(created_at=created_at)
