@@ -204,3 +204,25 @@ def test_a_switched_off_user_sees_no_duplicates(alice, rex):
 
     assert duplicate_groups(actor=rex) == []
     assert names(contact_list(actor=rex)) == []
+
+
+def test_duplicate_groups_since_a_time_only_involve_recently_changed_contacts(alice):
+    old_a = contact_create(actor=alice, last_name="Old A", emails=["old@example.com"])
+    old_b = contact_create(actor=alice, last_name="Old B", emails=["old@example.com"])
+    long_ago = timezone.now() - timedelta(days=60)
+    Contact.objects.filter(pk__in=[old_a.pk, old_b.pk]).update(updated_at=long_ago)
+    veteran = contact_create(actor=alice, last_name="Veteran", phones=["+12025550123"])
+    Contact.objects.filter(pk=veteran.pk).update(updated_at=long_ago)
+    newcomer = contact_create(actor=alice, last_name="Newcomer", phones=["+1 202 555 0123"])
+
+    groups = duplicate_groups(actor=alice, changed_since=timezone.now() - timedelta(days=1))
+
+    assert [[contact.pk for contact in group.contacts] for group in groups] == [[veteran.pk, newcomer.pk]]
+    assert groups[0].shared_phones == ["+12025550123"]
+
+
+def test_contact_list_email_search_is_one_lookup_then_the_page(alice, django_assert_max_num_queries):
+    contact_create(actor=alice, last_name="Smith", emails=["john@example.com"], tags=["VIP"])
+
+    with django_assert_max_num_queries(3):
+        assert names(contact_list(actor=alice, search="JOHN@example.com")) == ["Smith"]
