@@ -95,7 +95,7 @@ def test_create_with_tags_links_them(alice):
 
 def test_contact_update_changes_only_given_fields_and_recomputes_the_name(alice, rex, region_ru):
     contact = contact_create(
-        actor=alice, first_name="Ivan", last_name="Petrov", job_title="CEO", emails=["a@b.example"]
+        actor=alice, first_name="Ivan", last_name="Petrov", job_title="CEO", emails=["a@b.example"], owner=rex
     )
 
     updated = contact_update(actor=rex, contact=contact, last_name="Sidorov", phones=["89123456789"])

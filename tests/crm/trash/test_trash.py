@@ -35,8 +35,8 @@ def test_trashing_hides_the_record_and_says_who_and_when(alice):
     assert contact.is_trashed
 
 
-def test_a_sales_rep_may_move_records_to_the_trash(alice, rex):
-    contact = contact_create(actor=alice, last_name="Smith")
+def test_a_sales_rep_may_move_their_records_to_the_trash(alice, rex):
+    contact = contact_create(actor=alice, last_name="Smith", owner=rex)
 
     record_trash(actor=rex, record=contact)
 
