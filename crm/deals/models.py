@@ -147,7 +147,24 @@ class Deal(ClientRecord, SourceData):
         verbose_name_plural = _("deals")
         indexes = [
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
-            models.Index(fields=["pipeline", "created_at"], name="deal_pipeline_created"),
+            # The funnel's cohort (a pipeline's live deals created in a period) read from
+            # the index alone: everything crm.reports.sales_funnel needs, and the owner
+            # and team that record visibility may filter on, are in it.
+            models.Index(
+                fields=["pipeline", "created_at"],
+                include=[
+                    "id",
+                    "amount_base",
+                    "stage",
+                    "previous_stage",
+                    "stages_entered",
+                    "stage_seconds",
+                    "owner",
+                    "team",
+                ],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_funnel_cohort",
+            ),
             models.Index(fields=["owner", "-updated_at"], name="deal_owner_recent"),
             models.Index(fields=["expected_close_date"], name="deal_expected_close"),
             models.Index(fields=["contact"], name="deal_contact"),

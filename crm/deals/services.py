@@ -28,6 +28,7 @@ from crm.activities.models import ActivityKind
 from crm.activities.services import activity_log
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from crm.errors import Conflict
+from crm.limits import require_plan_room
 from crm.money import to_base_currency
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_currency
@@ -121,7 +122,7 @@ def deal_create(
 
     Writes the first stage-history entry. Raises ValidationError per field.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Deal)
     errors = FieldErrors()
     if not title.strip():
         errors.add("title", _("Give the deal a title."), "required")
@@ -428,6 +429,7 @@ def pipeline_create(*, actor: User | None, name: str, stages: Sequence[StageSpec
     code `stage_kind_required`); the first pipeline of the workspace becomes the default.
     """
     access.require(actor=actor, action=Action.CONFIGURE)
+    require_plan_room("pipelines", in_use=Pipeline.objects.count)
     errors = FieldErrors()
     name = (name or "").strip()
     if not name:

@@ -193,3 +193,18 @@ def test_other_workspace_sees_none_of_these_deals(cohort, tenant_b):
         funnel = sales_funnel(actor=bob, pipeline=Pipeline.objects.get(is_default=True), **Q1)
 
     assert funnel.total_count == 0
+
+
+def test_medians_of_a_large_cohort_come_from_every_kth_deal(pipeline, stages):
+    from crm.reports.selectors import _stage_medians
+
+    made = [
+        deal_with_history(pipeline=pipeline, path=[stages[0], stages[1]], created_at=at(1, 5), days_between=days)
+        for days in (1, 2, 3, 4, 5, 6)
+    ]
+    every_other = [deal for deal in made if deal.pk % 2 == 0]
+    expected_days = sorted(1 + made.index(deal) for deal in every_other)
+
+    medians = _stage_medians(Deal.objects.filter(pipeline=pipeline), [stages[0]], every=2)
+
+    assert medians[stages[0].pk] / 86400 == expected_days[1]
