@@ -19,6 +19,7 @@ Lost from s0: E; from s2: B. Won 1 (1000), lost 2 (600), open 2 (500).
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -195,16 +196,19 @@ def test_other_workspace_sees_none_of_these_deals(cohort, tenant_b):
     assert funnel.total_count == 0
 
 
-def test_medians_of_a_large_cohort_come_from_every_kth_deal(pipeline, stages):
-    from crm.reports.selectors import _stage_medians
+def test_medians_of_a_large_cohort_come_from_sample_buckets(pipeline, stages):
+    from crm.reports.selectors import MEDIAN_SAMPLE, _stage_medians
 
     made = [
         deal_with_history(pipeline=pipeline, path=[stages[0], stages[1]], created_at=at(1, 5), days_between=days)
-        for days in (1, 2, 3, 4, 5, 6)
+        for days in range(1, 41)
     ]
-    every_other = [deal for deal in made if deal.pk % 2 == 0]
-    expected_days = sorted(1 + made.index(deal) for deal in every_other)
+    # A cohort 32 times the sample size is read through 2 of the 64 buckets: ids % 64 in {0, 1}.
+    sampled_days = sorted(days for days, deal in enumerate(made, start=1) if deal.pk % 64 < 2)
 
-    medians = _stage_medians(Deal.objects.filter(pipeline=pipeline), [stages[0]], every=2)
+    medians = _stage_medians(Deal.objects.filter(pipeline=pipeline), [stages[0]], cohort_size=32 * MEDIAN_SAMPLE)
 
-    assert medians[stages[0].pk] / 86400 == expected_days[1]
+    if sampled_days:
+        assert medians[stages[0].pk] / 86400 == statistics.median(sampled_days)
+    else:
+        assert medians[stages[0].pk] is None
