@@ -175,9 +175,10 @@ class Deal(ClientRecord, SourceData):
                 F("pipeline"),
                 F("id") % SAMPLE_BUCKETS,
                 F("created_at"),
-                include=["stages_entered", "stage_seconds", "owner", "team"],
+                # `id` too: the bucket expression reads it, and index-only scans need it.
+                include=["id", "stages_entered", "stage_seconds", "owner", "team"],
                 condition=models.Q(deleted_at__isnull=True),
-                name="deal_funnel_sample",
+                name="deal_funnel_sample_ids",
             ),
             models.Index(fields=["owner", "-updated_at"], name="deal_owner_recent"),
             models.Index(fields=["expected_close_date"], name="deal_expected_close"),

@@ -160,7 +160,7 @@ def sales_funnel(
     The stage history is read through each deal's summary of it (`Deal.stages_entered`,
     `stage_seconds`, `previous_stage`, kept by the services with every move) from two
     covering indexes: one index-only scan of the cohort (`deal_funnel_cohort`) and one
-    of its sample (`deal_funnel_sample`), no join, which keeps a year of a
+    of its sample (`deal_funnel_sample_ids`), no join, which keeps a year of a
     300,000-deal workspace fast.
     """
     _check_range(date_from, date_to)
@@ -263,10 +263,12 @@ def _add_up(paths: list[_Path], keep: Callable[[_Path], bool]) -> tuple[int, Dec
 def _stage_medians(deals: QuerySet[Deal], stages: list[Stage], *, cohort_size: int) -> dict[int, float | None]:
     """Median seconds spent in each stage by the deals of `deals` that left it: over all
     of them up to MEDIAN_SAMPLE deals, else over the sample buckets (id % 64) that hold
-    about MEDIAN_SAMPLE of them, read through the `deal_funnel_sample` index."""
+    about MEDIAN_SAMPLE of them, read through the `deal_funnel_sample_ids` index."""
     buckets = -(-SAMPLE_BUCKETS * MEDIAN_SAMPLE // cohort_size) if cohort_size else SAMPLE_BUCKETS
     if buckets < SAMPLE_BUCKETS:
-        deals = deals.alias(sample_bucket=F("id") % SAMPLE_BUCKETS).filter(sample_bucket__lt=buckets)
+        # `IN (0, 1, ...)` rather than `< n`: the planner has no statistics for a range
+        # of the expression and would not pick the index.
+        deals = deals.alias(sample_bucket=F("id") % SAMPLE_BUCKETS).filter(sample_bucket__in=range(buckets))
     cohort = _sql(deals.order_by().values("stages_entered", "stage_seconds"))
     if cohort is None:
         return {}
