@@ -67,7 +67,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         except AccountsError as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.EmailBackend")
             try:
                 seat_lease_acquire(
                     user=user,

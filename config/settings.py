@@ -133,6 +133,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -311,4 +312,4 @@ SIGNUP_RATE_LIMIT = env.str("SIGNUP_RATE_LIMIT", default="20/hour")
 
 # accounts.User.email is unique case-insensitively (a functional unique constraint on
 # Lower(email)), which is stricter than the `unique=True` this check looks for.
-SILENCED_SYSTEM_CHECKS = ["auth.E003"]
+SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]

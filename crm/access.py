@@ -4,12 +4,17 @@ Every selector passes its queryset through `visible()` and every service calls
 `require()` before writing, so a rule is written once for the web UI, the API, exports,
 search, reports and background jobs acting for a user.
 
-The rules here are the baseline of the foundation: the system (actor None) may do
-everything; an inactive user nothing; any active member of the workspace may view and
-change client records; workspace configuration (pipelines, lead forms, settings,
-restoring from the trash) needs the administrator role. The roles-and-seats work
-replaces the baseline with per-role permissions and own/team/all scopes, here, without
-touching callers.
+Rules (accounts/roles.py defines the roles):
+- the system (actor None) may do everything; a switched-off user nothing;
+- a role grants, per record type and action, a scope: all records, the team's (owned by
+  people of the actor's teams, or assigned to those teams), the actor's own, or none;
+- a record explicitly shared with the actor is visible to them whatever their role, and
+  editable when shared with edit rights (the freelancer's only way in);
+- an activity is also visible with any record it belongs to that the actor can see, so a
+  client card shows its whole history;
+- workspace configuration (pipelines, lead forms, settings, restoring from the trash)
+  needs the `settings` power; other models (pipelines, stages, tags...) are readable by
+  every active member.
 """
 
 from __future__ import annotations
@@ -17,17 +22,29 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from crm.errors import AccessDenied
+from accounts import roles
+from accounts.policy import has_capability, scope_for
+from crm.errors import AccessDenied, RecordNotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 M = TypeVar("M", bound=Model)
 
-ADMIN_ROLE = "admin"
+# Record types governed by role scopes, and the field naming who a record belongs to.
+OWNER_FIELD = {
+    "lead": "owner",
+    "contact": "owner",
+    "company": "owner",
+    "deal": "owner",
+    "task": "owner",
+    "quote": "owner",
+    "activity": "author",
+    "product": None,
+}
 
 
 class Action(StrEnum):
@@ -39,28 +56,118 @@ class Action(StrEnum):
     CONFIGURE = "configure"
 
 
+def record_type_of(model: type[Model]) -> str:
+    return model._meta.model_name or ""
+
+
 def visible(queryset: QuerySet[M], *, actor: User | None, action: Action = Action.VIEW) -> QuerySet[M]:
     """The part of `queryset` that `actor` may act on with `action`."""
     if actor is None:
         return queryset
     if not actor.is_active:
         return queryset.none()
-    if action == Action.CONFIGURE and not is_admin(actor):
-        return queryset.none()
-    return queryset
+    if action == Action.CONFIGURE:
+        return queryset if has_capability(actor, roles.SETTINGS) else queryset.none()
+    record_type = record_type_of(queryset.model)
+    if record_type not in OWNER_FIELD:
+        return queryset
+    condition = _scope_condition(actor, record_type, action)
+    return queryset if condition is None else queryset.filter(condition)
 
 
-def require(*, actor: User | None, action: Action, record: Model | None = None) -> None:
-    """Raise AccessDenied unless `actor` may perform `action` (on `record`, if given)."""
+def _scope_condition(actor: User, record_type: str, action: str) -> Q | None:
+    """None when every record qualifies, else the condition a record must meet."""
+    scope = scope_for(actor, record_type, action)
+    if scope == roles.ALL:
+        return None
+    owner_field = OWNER_FIELD[record_type]
+    condition = _shared_with(actor, record_type, action)
+    if owner_field and scope in (roles.OWN, roles.TEAM):
+        condition |= Q(**{f"{owner_field}_id": actor.pk})
+    if owner_field and scope == roles.TEAM:
+        condition |= Q(**{f"{owner_field}_id__in": _team_colleagues(actor)})
+        if owner_field == "owner":
+            condition |= Q(team_id__in=_team_ids(actor))
+    if record_type == "activity" and action == Action.VIEW:
+        condition |= _on_visible_records(actor)
+    return condition
+
+
+def _shared_with(actor: User, record_type: str, action: str) -> Q:
+    from crm.models import RecordShare
+
+    if action not in (Action.VIEW, Action.EDIT):
+        return Q(pk__in=[])
+    shares = RecordShare.objects.filter(user_id=actor.pk, record_type=record_type)
+    if action == Action.EDIT:
+        shares = shares.filter(can_edit=True)
+    return Q(pk__in=shares.values("record_id"))
+
+
+def _team_ids(actor: User):
+    from accounts.models import Team
+
+    return Team.objects.filter(Q(members=actor) | Q(manager=actor)).values("pk")
+
+
+def _team_colleagues(actor: User):
+    from accounts.models import User as UserModel
+
+    teams = _team_ids(actor)
+    return UserModel.objects.filter(Q(teams__in=teams) | Q(managed_teams__in=teams)).values("pk")
+
+
+def _on_visible_records(actor: User) -> Q:
+    """Activities of leads, contacts, companies and deals the actor can see."""
+    from crm.clients.models import Company, Contact
+    from crm.deals.models import Deal
+    from crm.leads.models import Lead
+
+    condition = Q(pk__in=[])
+    for field, model in (("lead", Lead), ("contact", Contact), ("company", Company), ("deal", Deal)):
+        record_condition = _scope_condition(actor, record_type_of(model), Action.VIEW)
+        if record_condition is None:
+            condition |= Q(**{f"{field}_id__isnull": False})
+        else:
+            condition |= Q(**{f"{field}_id__in": model.all_objects.filter(record_condition).values("pk")})
+    return condition
+
+
+def require(
+    *, actor: User | None, action: Action, record: Model | None = None, model: type[Model] | None = None
+) -> None:
+    """Raise AccessDenied unless `actor` may perform `action` (on `record`, or on `model`)."""
     if actor is None:
         return
     if not actor.is_active:
         raise AccessDenied(_("Your account is switched off."))
-    if action == Action.CONFIGURE and not is_admin(actor):
-        raise AccessDenied(_("Only a workspace administrator can change this."))
+    if action == Action.CONFIGURE:
+        if not has_capability(actor, roles.SETTINGS):
+            raise AccessDenied(_("Only a workspace administrator can change this."))
+        return
+    model = type(record) if record is not None else model
+    if model is None:
+        if action == Action.CREATE and not any(
+            scope_for(actor, record_type, Action.CREATE) != roles.NONE for record_type in OWNER_FIELD
+        ):
+            raise AccessDenied(_("Your role doesn't allow creating records."))
+        return
+    record_type = record_type_of(model)
+    if record_type not in OWNER_FIELD:
+        return
+    if record is None or action == Action.CREATE:
+        if scope_for(actor, record_type, action) == roles.NONE:
+            raise AccessDenied(_("Your role doesn't allow this."))
+        return
+    same_record = type(record).all_objects.filter(pk=record.pk)
+    if visible(same_record, actor=actor, action=action).exists():
+        return
+    # What the actor cannot even see looks missing (404), like another tenant's record.
+    if action == Action.VIEW or not visible(same_record, actor=actor, action=Action.VIEW).exists():
+        raise RecordNotFound(_("This record does not exist or is not shared with you."))
+    raise AccessDenied(_("Your role doesn't allow this for this record."))
 
 
 def is_admin(actor: User | None) -> bool:
-    if actor is None:
-        return True
-    return bool(actor.is_active and actor.role_id and actor.role.code == ADMIN_ROLE)
+    """Holds the workspace settings power (the built-in administrator does)."""
+    return has_capability(actor, roles.SETTINGS)

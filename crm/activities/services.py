@@ -61,7 +61,7 @@ def task_create(
     notification: callers creating tasks for others say why in their own words (a new
     lead's follow-up call comes with "New lead"); `task_assign` tells on a hand-over.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Task)
     errors = FieldErrors()
     title = _clean_title(title, errors=errors)
     _check_due_at(due_at, errors=errors)
@@ -279,7 +279,7 @@ def activity_log(
     sent, conversions); people's entries go through `call_log`, `email_log`,
     `meeting_log` and `note_add`, which validate first.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Activity)
     when = occurred_at or timezone.now()
     activity = Activity.objects.create(
         kind=kind,
@@ -322,7 +322,7 @@ def call_log(
     `outcome`/`subject` max_length, `occurred_at` invalid, no record linked (__all__
     record_required).
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Activity)
     errors = FieldErrors()
     _check_choice(direction, Direction, field="direction", errors=errors)
     _check_duration(duration_seconds, errors=errors)
@@ -360,7 +360,7 @@ def email_log(
 ) -> Activity:
     """Record an email sent to or received from the client (`direction` "sent"/"received";
     "outbound"/"inbound" are accepted too). Raises ValidationError per field."""
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Activity)
     errors = FieldErrors()
     stored_direction = EMAIL_DIRECTIONS.get(direction)
     if stored_direction is None:
@@ -398,7 +398,7 @@ def meeting_log(
     deal=None,
 ) -> Activity:
     """Record a meeting held with the client. Raises ValidationError per field."""
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Activity)
     errors = FieldErrors()
     if not (subject or "").strip():
         errors.add("subject", _("Say what the meeting was about."), "required")
@@ -433,7 +433,7 @@ def note_add(
     deal=None,
 ) -> Activity:
     """Pin a free-text note to the linked client records. Raises ValidationError per field."""
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Activity)
     errors = FieldErrors()
     if not (body or "").strip():
         errors.add("body", _("Write the note."), "required")

@@ -180,7 +180,7 @@ def product_create(
     price >= 0 with cents, an ISO 4217 currency (default: the workspace's base currency),
     tax rate 0..100. Raises ValidationError with every field problem at once.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Product)
     errors = FieldErrors()
     sku = _clean_text(sku, field="sku", errors=errors, max_length=64, required_message=_("Enter the SKU."))
     name = _clean_text(
@@ -411,7 +411,7 @@ def quote_create(
     sequential per year and safe under concurrent creates (see `_quote_number_next`).
     Raises ValidationError per field.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Quote)
     errors = FieldErrors()
     title = _clean_text(
         title, field="title", errors=errors, max_length=200, required_message=_("Give the proposal a title.")
@@ -754,7 +754,7 @@ def quote_duplicate(*, actor: User | None, quote: Quote) -> Quote:
     A validity date that has passed is dropped. Works from any status: this is how a
     sent proposal is revised.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Quote)
     source = access.visible(Quote.objects.all(), actor=actor).filter(pk=quote.pk).first()
     if source is None:
         raise RecordNotFound(_("This proposal does not exist or was moved to the trash."))

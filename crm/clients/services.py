@@ -27,6 +27,7 @@ from crm.activities.models import ActivityKind
 from crm.activities.services import activity_log
 from crm.clients.models import Company, Contact
 from crm.errors import Conflict, RecordNotFound
+from crm.limits import require_plan_room
 from crm.models import Tag
 from crm.records import ClientRecord
 from crm.selectors import workspace_settings
@@ -171,7 +172,7 @@ def company_create(
     The owner defaults to the actor. `address` takes the postal fields (address, city,
     region, postal_code, country).
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Company)
     errors = FieldErrors()
     given = {
         "name": name,
@@ -283,7 +284,8 @@ def contact_create(
 
     The owner defaults to the actor; the company must not be in the trash.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Contact)
+    require_plan_room("contacts", in_use=Contact.objects.count)
     errors = FieldErrors()
     given = {
         "first_name": first_name,

@@ -41,6 +41,7 @@ from crm.leads.models import Lead, LeadAssignment, LeadChannel, LeadForm, LeadSt
 from crm.leads.origins import origin_normalize, origin_normalize_or_empty
 from crm.leads.source import SOURCE_FIELDS, source_data_clean
 from crm.leads.throttle import lead_form_throttle
+from crm.limits import require_plan_room
 from crm.models import WorkspaceSettings
 from crm.notifications.models import NotificationKind
 from crm.notifications.services import notify
@@ -166,7 +167,7 @@ def lead_create(
     lead's task goes to the workspace's first active administrator (who is notified),
     so no lead is left without someone to call it; the lead itself stays unowned.
     """
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Lead)
     errors = FieldErrors()
     workspace = workspace_settings()
     region = workspace.default_phone_region
@@ -559,7 +560,7 @@ def lead_convert(
     disqualified one. Raises ValidationError per field (amount, currency, pipeline).
     """
     access.require(actor=actor, action=Action.EDIT, record=lead)
-    access.require(actor=actor, action=Action.CREATE)
+    access.require(actor=actor, action=Action.CREATE, model=Contact)
     lead = _lead_for_update(lead)
     _refuse_if_closed(lead)
     if lead.status == LeadStatus.DISQUALIFIED:
@@ -776,6 +777,7 @@ def lead_form_create(
     owner given, the creating admin receives the leads. Raises ValidationError per field.
     """
     access.require(actor=actor, action=Action.CONFIGURE)
+    require_plan_room("lead_forms", in_use=LeadForm.objects.count)
     errors = FieldErrors()
     name = _clean_text(name, field="name", max_length=FORM_NAME_MAX_LENGTH, errors=errors)
     if not name:

@@ -16,7 +16,8 @@ def acme(tenant_a):
 
 @pytest.fixture
 def alice(acme) -> User:
-    return User.objects.get(email=ALICE_EMAIL)
+    # Loaded with her role, as the authentication backend loads every signed-in user.
+    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def wait_until_blocked(session: psycopg.Connection) -> None:
     pid = session.info.backend_pid
     watcher = other_session()
     try:
-        for _ in range(200):
+        for _ in range(600):
             blocked = watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (pid,)
             ).fetchone()[0]
@@ -124,7 +124,11 @@ def test_a_run_that_meets_a_slot_being_claimed_waits_and_then_does_only_what_is_
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         second = pool.submit(bound_to_current_tenant(lambda: overdue_reminders_send(now=now)))
-        wait_until_blocked(first)
+        try:
+            wait_until_blocked(first)
+        except BaseException:
+            first.close()  # never leave the second run waiting on our lock: the pool would hang
+            raise
         first.commit() if first_run_ends == "commits" else first.close()  # a killed worker's transaction rolls back
         run = second.result(timeout=30)
     if not first.closed:

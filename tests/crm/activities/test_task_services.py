@@ -154,10 +154,18 @@ def test_task_assign_tells_the_new_assignee_in_the_inbox(alice, rita, task):
     assert "Call Peter" in notification.title
 
 
-def test_taking_a_task_yourself_sends_no_notification(alice, rita, task):
-    task_assign(actor=rita, task=task, owner=rita)
+def test_taking_a_task_yourself_sends_no_notification(alice, rita):
+    ritas_task = task_create(actor=alice, title="Call Paul", due_at=timezone.now() + timedelta(hours=1), owner=rita)
+    Notification.objects.all().delete()
 
-    assert not Notification.objects.filter(recipient=rita).exists()
+    task_assign(actor=alice, task=ritas_task, owner=alice)
+
+    assert not Notification.objects.filter(recipient=alice).exists()
+
+
+def test_a_rep_cannot_take_over_a_colleagues_task(alice, rita, task):
+    with pytest.raises(RecordNotFound):
+        task_assign(actor=rita, task=task, owner=rita)
 
 
 def test_task_assign_refuses_no_one(alice, task):

@@ -23,7 +23,8 @@ def acme(tenant_a):
 @pytest.fixture
 def alice(acme) -> User:
     """Acme's administrator (the first admin of the workspace)."""
-    return User.objects.get(email=ALICE_EMAIL)
+    # Loaded with her role, as the authentication backend loads every signed-in user.
+    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 def make_rep(email: str, full_name: str, *, language: str = "en", active: bool = True) -> User:

@@ -117,8 +117,10 @@ def test_disqualified_lead_cannot_be_converted(rita, lead):
 
 
 def test_chosen_existing_contact_is_reused(alice, rita, lead):
-    company = company_create(actor=alice, name="Romashka")
-    existing = contact_create(actor=alice, first_name="Ivan", last_name="P.", emails=["ivan@romashka.example"])
+    company = company_create(actor=alice, owner=rita, name="Romashka")
+    existing = contact_create(
+        actor=alice, owner=rita, first_name="Ivan", last_name="P.", emails=["ivan@romashka.example"]
+    )
 
     result = lead_convert(actor=rita, lead=lead, existing_contact=existing, create_company=False)
 
@@ -130,7 +132,9 @@ def test_chosen_existing_contact_is_reused(alice, rita, lead):
 
 
 def test_chosen_contact_gains_the_leads_phone_and_company_but_keeps_its_own(alice, rita, lead):
-    existing = contact_create(actor=alice, first_name="Ivan", emails=["ivan@romashka.example"], phones=["+12125550999"])
+    existing = contact_create(
+        actor=alice, owner=rita, first_name="Ivan", emails=["ivan@romashka.example"], phones=["+12125550999"]
+    )
 
     result = lead_convert(actor=rita, lead=lead, existing_contact=existing)
 
@@ -142,8 +146,8 @@ def test_chosen_contact_gains_the_leads_phone_and_company_but_keeps_its_own(alic
 
 
 def test_existing_contacts_company_is_used_when_the_lead_names_none(alice, rita):
-    company = company_create(actor=alice, name="Initech")
-    existing = contact_create(actor=alice, first_name="Peter", company=company)
+    company = company_create(actor=alice, owner=rita, name="Initech")
+    existing = contact_create(actor=alice, owner=rita, first_name="Peter", company=company)
     lead = lead_create(actor=rita, name="Peter", phone="+12125550199")
 
     result = lead_convert(actor=rita, lead=lead, existing_contact=existing)
@@ -153,7 +157,7 @@ def test_existing_contacts_company_is_used_when_the_lead_names_none(alice, rita)
 
 
 def test_company_with_the_same_name_is_reused_rather_than_duplicated(alice, rita, lead):
-    company = company_create(actor=alice, name="ROMASHKA llc")
+    company = company_create(actor=alice, owner=rita, name="ROMASHKA llc")
 
     result = lead_convert(actor=rita, lead=lead)
 
@@ -162,7 +166,7 @@ def test_company_with_the_same_name_is_reused_rather_than_duplicated(alice, rita
 
 
 def test_chosen_existing_company_is_used(alice, rita, lead):
-    chosen = company_create(actor=alice, name="Romashka Holding")
+    chosen = company_create(actor=alice, owner=rita, name="Romashka Holding")
 
     result = lead_convert(actor=rita, lead=lead, existing_company=chosen)
 
@@ -244,11 +248,11 @@ def test_long_single_word_name_fits_the_contact(rita):
 
 
 def test_candidates_are_contacts_sharing_email_or_phone_and_same_named_companies(alice, rita, lead):
-    by_email = contact_create(actor=alice, first_name="Ivan", emails=["IVAN@romashka.example"])
-    by_phone = contact_create(actor=alice, first_name="Vanya", phones=["(212) 555-0123"])
+    by_email = contact_create(actor=alice, owner=rita, first_name="Ivan", emails=["IVAN@romashka.example"])
+    by_phone = contact_create(actor=alice, owner=rita, first_name="Vanya", phones=["(212) 555-0123"])
     contact_create(actor=alice, first_name="Someone", emails=["else@example.com"])
-    company = company_create(actor=alice, name="romashka llc")
-    company_create(actor=alice, name="Romashka Holding")
+    company = company_create(actor=alice, owner=rita, name="romashka llc")
+    company_create(actor=alice, owner=rita, name="Romashka Holding")
 
     candidates = lead_conversion_candidates(actor=rita, lead=lead)
 

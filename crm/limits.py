@@ -1,0 +1,62 @@
+"""Plan limits where they bite: contacts, lead forms, pipelines.
+
+A limit reached raises PlanLimitReached (code `plan_limit_reached`) naming the limit,
+the number allowed and how to raise it. Limits come from the tenant's plan (public
+schema); None means unlimited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tenants.utils import get_tenant_model
+
+from crm.errors import DomainError
+
+
+class PlanLimitReached(DomainError):
+    code = "plan_limit_reached"
+    http_status = 403
+
+
+LIMITS = {
+    # resource: (plan field, label)
+    "contacts": ("max_contacts", gettext_lazy("contacts")),
+    "lead_forms": ("max_lead_forms", gettext_lazy("lead forms")),
+    "pipelines": ("max_pipelines", gettext_lazy("pipelines")),
+}
+
+
+def plan_limit(resource: str) -> int | None:
+    field, _label = LIMITS[resource]
+    tenant_model = get_tenant_model()
+    tenant = getattr(connection, "tenant", None)
+    if not isinstance(tenant, tenant_model):
+        tenant = tenant_model.objects.select_related("plan").filter(schema_name=connection.schema_name).first()
+    if tenant is None or tenant.plan is None:
+        return None
+    return getattr(tenant.plan, field)
+
+
+def require_plan_room(resource: str, *, in_use: Callable[[], int], adding: int = 1) -> None:
+    """Raise PlanLimitReached when `in_use() + adding` would pass the plan's limit.
+
+    `in_use` is only called when the plan has a limit: unlimited plans never count rows.
+    """
+    limit = plan_limit(resource)
+    if limit is None:
+        return
+    count = in_use()
+    if count + adding <= limit:
+        return
+    _field, label = LIMITS[resource]
+    raise PlanLimitReached(
+        _(
+            "Your plan allows %(limit)d %(what)s and you have %(count)d. Upgrade the plan on the Billing page, "
+            "or remove some first."
+        )
+        % {"limit": limit, "what": label, "count": count}
+    )
