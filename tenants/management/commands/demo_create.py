@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from accounts import roles
-from accounts.models import Role, User
+from accounts.models import Role, SeatType, User
 from accounts.services import user_create
 from crm.demo.services import demo_data_present, demo_populate
 from tenants.models import Tenant
@@ -13,11 +13,12 @@ from tenants.services import SignupRequest, tenant_login_url, tenant_signup
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the published demo login
+# The manager has a named seat; the others share the concurrent pool, as a remote team would.
 COLLEAGUES = [
-    ("maria.ivanova@demo.example", "Мария Иванова", roles.MANAGER, "ru"),
-    ("carlos.garcia@demo.example", "Carlos García", roles.SALES_REP, "es"),
-    ("layla.haddad@demo.example", "ليلى حداد", roles.SALES_REP, "ar"),
-    ("tom.baker@demo.example", "Tom Baker", roles.SUPPORT, "en"),
+    ("maria.ivanova@demo.example", "Мария Иванова", roles.MANAGER, "ru", SeatType.NAMED),
+    ("carlos.garcia@demo.example", "Carlos García", roles.SALES_REP, "es", SeatType.CONCURRENT),
+    ("layla.haddad@demo.example", "ليلى حداد", roles.SALES_REP, "ar", SeatType.CONCURRENT),
+    ("tom.baker@demo.example", "Tom Baker", roles.SUPPORT, "en", SeatType.CONCURRENT),
 ]
 
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                 )
             )
             with schema_context(tenant.schema_name):
-                for email, name, role_code, language in COLLEAGUES:
+                for email, name, role_code, language, seat_type in COLLEAGUES:
                     if not User.objects.filter(email=email).exists():
                         user_create(
                             email=email,
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                             password=DEMO_PASSWORD,
                             role=Role.objects.get(code=role_code),
                             language=language,
+                            seat_type=seat_type,
                         )
         with schema_context(tenant.schema_name):
             # Once: a workspace that already has client records (an earlier run, or
