@@ -117,6 +117,7 @@ def tenant_signup(*, request: SignupRequest) -> Tenant:
             trial_ends_at=timezone.now() + timedelta(days=plan.trial_days),
             language=request.language,
             owner_email=request.admin_email.strip().lower(),
+            schema_fingerprint=schema_template.migrations_fingerprint(),
         )
         Domain.objects.create(domain=tenant_hostname(slug), tenant=tenant, is_primary=True)
         with schema_context(schema_name):

@@ -20,8 +20,20 @@ class Command(BaseCommand):
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=max(verbosity - 1, 0))
         call_command("createcachetable", verbosity=max(verbosity - 1, 0))
         public_tenant_ensure()
-        if Tenant.objects.exclude(schema_name="public").exists():
-            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=max(verbosity - 1, 0))
+        # Only schemas behind the code's migrations are migrated: one query finds them,
+        # instead of a migrate run (seconds each) for every tenant on every deploy.
+        current = schema_template.migrations_fingerprint()
+        behind = Tenant.objects.exclude(schema_name="public").exclude(schema_fingerprint=current)
+        # A list, not an iterator: each migrate run commits and closes the connection.
+        for schema_name in list(behind.values_list("schema_name", flat=True)):
+            call_command(
+                "migrate_schemas",
+                tenant=True,
+                schema_name=schema_name,
+                interactive=False,
+                verbosity=max(verbosity - 1, 0),
+            )
+            Tenant.objects.filter(schema_name=schema_name).update(schema_fingerprint=current)
         if schema_template.template_is_current():
             self.stdout.write("Tenant template is current.")
         else:
