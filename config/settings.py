@@ -310,6 +310,10 @@ LOGGING = {
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
 SIGNUP_RATE_LIMIT = env.str("SIGNUP_RATE_LIMIT", default="20/hour")
 
+# Public lead forms: how many reverse proxies append to X-Forwarded-For in front of us
+# (0: trust only the socket address), so rate limits count visitors, not the proxy.
+LEAD_FORM_TRUSTED_PROXIES = env.int("LEAD_FORM_TRUSTED_PROXIES", default=0)
+
 # accounts.User.email is unique case-insensitively (a functional unique constraint on
 # Lower(email)), which is stricter than the `unique=True` this check looks for.
 SILENCED_SYSTEM_CHECKS = ["auth.E003", "auth.W004"]
