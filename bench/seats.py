@@ -1,0 +1,381 @@
+"""Seat and permission overhead per request, and sign-in throughput under the seat lock.
+
+1. Overhead: django.test.Client (in-process WSGI, no network) GETs a tiny probe view
+   (bench/overhead_urls.py) that runs one Contact query. The full stack (every
+   middleware of settings.MIDDLEWARE: tenant by host, session, auth, seat lease touch,
+   ...; a concurrent-seat user signed in through the real POST /login/, and the query
+   passed through `crm.access.visible`) is compared with a bare Django request
+   (MIDDLEWARE=[], no tenant resolution, no session, no seat, no permission filter).
+   Intermediate stacks split the difference into its parts.
+2. Sign-in throughput: N threads, each with its own database connection and its own
+   concurrent-seat user, loop `seat_lease_acquire` + `seat_lease_release` for a fixed
+   time; capacity is above N, so nobody should be refused.
+
+Runs on a dedicated workspace (`bench-seats`, plan "team" with extra shared seats),
+created by the real signup when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+from bench import support
+
+SLUG = "bench-seats"
+PLAN = "team"
+PASSWORD = "bench-Correct-Horse-2026"  # noqa: S105 - throwaway workspace in the bench database
+EMAIL_DOMAIN = "bench-seats.example"
+PROBE_EMAIL = f"probe@{EMAIL_DOMAIN}"
+URLCONF = "bench.overhead_urls"
+CHECKED = "/bench/probe/checked/"
+BARE = "/bench/probe/bare/"
+GOAL_OVERHEAD_P50_US = 1000.0
+TENANT_MIDDLEWARE = "tenants.middleware.TenantHostMiddleware"
+SEAT_MIDDLEWARE = "accounts.middleware.SeatMiddleware"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench seats", description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="timed requests per stack (default: 2000)")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per stack first (default: 200)")
+    parser.add_argument("--threads", type=int, default=50, help="concurrent sign-in clients (default: 50)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="sign-in loop duration (default: 10)")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.warmup < 0 or args.threads < 1 or args.seconds <= 0:
+        parser.error("need --requests >= 1, --warmup >= 0, --threads >= 1 and --seconds > 0")
+    try:
+        return run(requests=args.requests, warmup=args.warmup, threads=args.threads, seconds=args.seconds)
+    except support.BenchError as error:
+        print(f"bench seats: error: {error}")
+        return 2
+
+
+def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
+    support.django_setup()
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    logging.getLogger("tenants.services").setLevel(logging.WARNING)
+    started_at = support.now_iso()
+    machine = support.machine_info()
+    output = io.StringIO()
+    setup_started = time.perf_counter()
+    call_command("platform_setup", verbosity=0, stdout=output)
+    print(f"platform_setup: {time.perf_counter() - setup_started:.1f} s ({output.getvalue().strip()})", flush=True)
+    database = support.database_info()
+    print(
+        f"machine: {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory_gib']} GiB; "
+        f"PostgreSQL {database['server_version']} on {database['host']}/{database['database']}",
+        flush=True,
+    )
+
+    tenant = _workspace(seats=threads + 10)
+    people = _people(tenant, count=threads)
+    print(f"workspace {tenant.schema_name}: {tenant.concurrent_seats} shared seats, {len(people)} sign-in users")
+
+    variants = _overhead(tenant, requests=requests, warmup=warmup)
+    connection.set_schema_to_public()
+    sign_in = _sign_in_throughput(tenant, people, seconds=seconds)
+    connections.close_all()
+
+    p50 = {name: variant["p50_us"] for name, variant in variants.items()}
+    p95 = {name: variant["p95_us"] for name, variant in variants.items()}
+    parts = {
+        "tenant resolution (TenantHostMiddleware)": p50["tenant_only"] - p50["bare"],
+        "session + user load, other middleware": p50["no_seat"] - p50["tenant_only"],
+        "seat check (SeatMiddleware)": p50["no_permission"] - p50["no_seat"],
+        "permission check (visible)": p50["full"] - p50["no_permission"],
+    }
+    overhead_p50 = p50["full"] - p50["bare"]
+    overhead_p95 = p95["full"] - p95["bare"]
+
+    print()
+    print(f"Per-request time, {requests} requests after {warmup} warm-up (microseconds)")
+    print(
+        support.table(
+            ["stack", "p50 us", "p95 us", "mean us"],
+            [
+                [VARIANT_LABELS[name], f"{v['p50_us']:.0f}", f"{v['p95_us']:.0f}", f"{v['mean_us']:.0f}"]
+                for name, v in variants.items()
+            ]
+            + [["overhead (full - bare)", f"{overhead_p50:.0f}", f"{overhead_p95:.0f}", ""]],
+        )
+    )
+    print()
+    print("Overhead split (differences of p50s; noisy when small)")
+    print(support.table(["part", "p50 us"], [[name, f"{value:.0f}"] for name, value in parts.items()]))
+    goal_met = overhead_p50 < GOAL_OVERHEAD_P50_US
+    print(
+        f"goal: total overhead under {GOAL_OVERHEAD_P50_US:.0f} us at p50: {overhead_p50:.0f} us "
+        f"({'met' if goal_met else 'NOT met'})"
+    )
+    print()
+    print(f"Sign-ins with the seat lock: {sign_in['threads']} threads for {sign_in['seconds']:.1f} s")
+    print(
+        support.table(
+            ["figure", "value"],
+            [
+                ["sign-ins (acquire + release)", sign_in["sign_ins"]],
+                ["sign-ins per second", f"{sign_in['per_second']:.0f}"],
+                ["acquire p50 ms", f"{sign_in['acquire_p50_ms']:.1f}"],
+                ["acquire p95 ms", f"{sign_in['acquire_p95_ms']:.1f}"],
+                ["release p50 ms", f"{sign_in['release_p50_ms']:.1f}"],
+                ["refused (expect 0)", sign_in["refused"]],
+                ["errors", len(sign_in["errors"])],
+            ],
+        )
+    )
+    for error in sign_in["errors"][:5]:
+        print(f"  error: {error}")
+
+    payload: dict[str, Any] = {
+        "benchmark": "seats",
+        "started_at": started_at,
+        "machine": machine,
+        "database": database,
+        "workspace": {"schema": tenant.schema_name, "concurrent_seats": tenant.concurrent_seats},
+        "overhead": {
+            "requests": requests,
+            "warmup": warmup,
+            "contacts_in_workspace": variants["full"]["contacts"],
+            "variants": variants,
+            "overhead_p50_us": round(overhead_p50, 1),
+            "overhead_p95_us": round(overhead_p95, 1),
+            "parts_p50_us": {name: round(value, 1) for name, value in parts.items()},
+            "goal_p50_us": GOAL_OVERHEAD_P50_US,
+            "goal_met": goal_met,
+        },
+        "sign_in": sign_in,
+    }
+    path = support.results_write("seats", payload)
+    print(f"\nresults: {path}")
+    return 0
+
+
+def _workspace(*, seats: int):
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from accounts.models import SeatLease
+    from tenants.models import Tenant
+    from tenants.services import SignupRequest, tenant_signup
+
+    connection.set_schema_to_public()
+    tenant = Tenant.objects.select_related("plan").filter(slug=SLUG).first()
+    if tenant is None:
+        tenant = tenant_signup(
+            request=SignupRequest(
+                company_name="Bench Seats",
+                slug=SLUG,
+                admin_name="Bench Admin",
+                admin_email=f"admin@{EMAIL_DOMAIN}",
+                admin_password=PASSWORD,
+                plan=PLAN,
+            )
+        )
+        connection.set_schema_to_public()
+        tenant = Tenant.objects.select_related("plan").get(pk=tenant.pk)
+    extra = max(seats - tenant.plan.concurrent_seats, 0)
+    if tenant.extra_concurrent_seats != extra:
+        tenant.extra_concurrent_seats = extra
+        tenant.save(update_fields=["extra_concurrent_seats"])
+    # Leases left by earlier runs would make each run start from a different state.
+    with schema_context(tenant.schema_name):
+        SeatLease.objects.all().delete()
+    connection.set_schema_to_public()
+    return tenant
+
+
+def _people(tenant, *, count: int) -> list:
+    """`count` concurrent-seat sales reps for the sign-in loop, plus the probe user (with a password)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from accounts import roles
+    from accounts.models import Role, SeatType, User
+
+    with schema_context(tenant.schema_name):
+        role = Role.objects.get(code=roles.SALES_REP)
+        existing = set(User.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").values_list("email", flat=True))
+        unusable = make_password(None)
+        User.objects.bulk_create(
+            User(
+                email=f"person{i}@{EMAIL_DOMAIN}",
+                full_name=f"Person {i}",
+                password=unusable,
+                role=role,
+                seat_type=SeatType.CONCURRENT,
+            )
+            for i in range(count)
+            if f"person{i}@{EMAIL_DOMAIN}" not in existing
+        )
+        if PROBE_EMAIL not in existing:
+            User.objects.create(
+                email=PROBE_EMAIL,
+                full_name="Probe",
+                password=make_password(PASSWORD),
+                role=role,
+                seat_type=SeatType.CONCURRENT,
+            )
+        people = list(User.objects.filter(email__in=[f"person{i}@{EMAIL_DOMAIN}" for i in range(count)]).order_by("pk"))
+    connection.set_schema_to_public()
+    return people
+
+
+VARIANT_LABELS = {
+    "full": "full stack + permission",
+    "no_permission": "full stack, no permission",
+    "no_seat": "full stack minus SeatMiddleware, no permission",
+    "tenant_only": "tenant middleware only",
+    "bare": "bare Django (MIDDLEWARE=[])",
+}
+
+
+def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]]:
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from accounts.models import SeatLease
+    from crm.clients.models import Contact
+    from tenants.services import tenant_hostname
+
+    host = tenant_hostname(tenant.slug)
+    full = list(settings.MIDDLEWARE)
+    stacks = {
+        "full": (full, CHECKED),
+        "no_permission": (full, BARE),
+        "no_seat": ([name for name in full if name != SEAT_MIDDLEWARE], BARE),
+        "tenant_only": ([TENANT_MIDDLEWARE], BARE),
+        "bare": ([], BARE),
+    }
+
+    with override_settings(ROOT_URLCONF=URLCONF):
+        login = Client()
+        response = login.post("/login/", {"username": PROBE_EMAIL, "password": PASSWORD}, HTTP_HOST=host, secure=True)
+        if response.status_code != 302:
+            raise support.BenchError(f"sign-in of {PROBE_EMAIL} answered {response.status_code}, expected 302")
+        cookies = login.cookies
+    connection.set_tenant(tenant)
+    if not SeatLease.objects.filter(user__email=PROBE_EMAIL, released_at__isnull=True).exists():
+        raise support.BenchError("the sign-in took no seat lease")
+    contacts = Contact.objects.count()
+
+    # The handler loads the middleware on its first request: one client per stack, each
+    # primed under its own MIDDLEWARE, then the stacks are interleaved request by request
+    # so that the load of a busy machine falls on all of them alike.
+    clients = {}
+    for name, (middleware, url) in stacks.items():
+        with override_settings(ROOT_URLCONF=URLCONF, MIDDLEWARE=middleware):
+            client = Client()
+            client.cookies = cookies
+            connection.set_tenant(tenant)  # the bare stack has no tenant middleware to set it
+            _probe(client, name, url, host)
+            clients[name] = client
+    timings: dict[str, list[float]] = {name: [] for name in stacks}
+    with override_settings(ROOT_URLCONF=URLCONF):
+        connection.set_tenant(tenant)
+        for index in range(warmup + requests):
+            for name, (_middleware, url) in stacks.items():
+                elapsed = _probe(clients[name], name, url, host)
+                if index >= warmup:
+                    timings[name].append(elapsed)
+    results: dict[str, dict[str, Any]] = {}
+    for name, (middleware, url) in stacks.items():
+        values = timings[name]
+        results[name] = {
+            "middleware": len(middleware),
+            "url": url,
+            "p50_us": round(support.percentile(values, 50), 1),
+            "p95_us": round(support.percentile(values, 95), 1),
+            "mean_us": round(sum(values) / len(values), 1),
+            "contacts": contacts,
+        }
+    return results
+
+
+def _probe(client, name: str, url: str, host: str) -> float:
+    """One GET; microseconds it took."""
+    started = time.perf_counter_ns()
+    response = client.get(url, HTTP_HOST=host, secure=True)
+    elapsed = time.perf_counter_ns() - started
+    if response.status_code != 200:
+        raise support.BenchError(f"{name}: GET {url} answered {response.status_code}, expected 200")
+    return elapsed / 1000
+
+
+def _sign_in_throughput(tenant, people: list, *, seconds: float) -> dict[str, Any]:
+    from django.db import connection, connections
+
+    from accounts.errors import NoSeatAvailable
+    from accounts.seats import seat_lease_acquire, seat_lease_release
+
+    start = threading.Barrier(len(people) + 1)
+    lock = threading.Lock()
+    acquire_ms: list[float] = []
+    release_ms: list[float] = []
+    refused = 0
+    errors: list[str] = []
+    run_id = uuid.uuid4().hex[:8]
+    deadline = 0.0
+
+    def client(number: int, person) -> None:
+        nonlocal refused
+        mine_acquire: list[float] = []
+        mine_release: list[float] = []
+        mine_refused = 0
+        try:
+            connection.set_tenant(tenant)
+            connection.ensure_connection()
+            start.wait()
+            attempt = 0
+            while time.perf_counter() < deadline:
+                attempt += 1
+                session_key = f"bench-{run_id}-{number}-{attempt}"
+                began = time.perf_counter()
+                try:
+                    seat_lease_acquire(user=person, session_key=session_key)
+                except NoSeatAvailable:
+                    mine_refused += 1
+                    continue
+                acquired = time.perf_counter()
+                seat_lease_release(session_key=session_key)
+                mine_acquire.append((acquired - began) * 1000)
+                mine_release.append((time.perf_counter() - acquired) * 1000)
+        except BaseException as error:  # reported, never raised from a thread
+            with lock:
+                errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            connections.close_all()
+            with lock:
+                acquire_ms.extend(mine_acquire)
+                release_ms.extend(mine_release)
+                refused += mine_refused
+
+    workers = [threading.Thread(target=client, args=(i, person)) for i, person in enumerate(people)]
+    for worker in workers:
+        worker.start()
+    began = time.perf_counter()
+    deadline = began + seconds  # set before the barrier opens, read by every client after it
+    start.wait()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - began
+    return {
+        "threads": len(people),
+        "seconds": round(elapsed, 2),
+        "sign_ins": len(acquire_ms),
+        "per_second": round(len(acquire_ms) / elapsed, 1),
+        "acquire_p50_ms": round(support.percentile(acquire_ms, 50), 2) if acquire_ms else None,
+        "acquire_p95_ms": round(support.percentile(acquire_ms, 95), 2) if acquire_ms else None,
+        "release_p50_ms": round(support.percentile(release_ms, 50), 2) if release_ms else None,
+        "refused": refused,
+        "errors": errors,
+    }
