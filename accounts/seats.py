@@ -22,15 +22,14 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_tenants.utils import get_tenant_model
 
 from accounts import roles
 from accounts.audit import audit_record
 from accounts.errors import NoSeatAvailable, SeatLimitReached, SeatNotAssigned
 from accounts.models import AccessSettings, LeaseKind, ReleaseReason, SeatLease, SeatType, SeatUsageDay, User
 from accounts.policy import require_capability
+from tenants.selectors import tenant_current
 
-ADMIN_ROLE = "admin"
 DEFAULT_IDLE_MINUTES = 15
 
 
@@ -42,12 +41,8 @@ class SeatCapacity:
 
 def seat_capacity() -> SeatCapacity:
     """What the current tenant pays for: its plan's seats plus seats bought on top."""
-    tenant_model = get_tenant_model()
-    tenant = getattr(connection, "tenant", None)
-    if not isinstance(tenant, tenant_model):
-        # schema_context() installs a stand-in without the tenant's fields: read the row.
-        tenant = tenant_model.objects.select_related("plan").filter(schema_name=connection.schema_name).first()
-    if tenant is None or tenant.schema_name == "public":
+    tenant = tenant_current()
+    if tenant is None:
         return SeatCapacity(named=0, concurrent=0)
     return SeatCapacity(named=tenant.named_seats, concurrent=tenant.concurrent_seats)
 
@@ -76,7 +71,7 @@ def _expire_idle(settings: AccessSettings) -> int:
 
 def _admin_names() -> str:
     names = list(
-        User.objects.filter(is_active=True, role__code=ADMIN_ROLE)
+        User.objects.filter(is_active=True, role__code=roles.ADMIN)
         .order_by("full_name")
         .values_list("full_name", flat=True)[:3]
     )
@@ -195,6 +190,13 @@ def seat_lease_release(*, session_key: str, reason: str = ReleaseReason.LOGOUT) 
     )
 
 
+def seat_leases_release_all(*, user: User, reason: str) -> int:
+    """End every session of `user` at once (seat taken away, account switched off)."""
+    return SeatLease.objects.filter(user=user, released_at__isnull=True).update(
+        released_at=Now(), release_reason=reason
+    )
+
+
 @transaction.atomic
 def seat_lease_force_release(*, actor: User, lease: SeatLease) -> None:
     """An administrator frees a seat; the holder's next request goes to the sign-in page."""
@@ -213,8 +215,7 @@ def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
     Refuses a named seat beyond what the tenant has (code plan_limit_reached). Taking a
     seat away ends the person's sessions.
     """
-    if actor is not None:
-        require_capability(actor, roles.SEATS)
+    require_capability(actor, roles.SEATS)
     if seat_type not in SeatType.values:
         raise ValueError(f"unknown seat type {seat_type!r}")
     _lock_seats()
@@ -236,9 +237,7 @@ def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
     User.objects.filter(pk=user.pk).update(seat_type=seat_type)
     user.seat_type = seat_type
     if previous != seat_type:
-        SeatLease.objects.filter(user=user, released_at__isnull=True).update(
-            released_at=Now(), release_reason=ReleaseReason.SEAT_REMOVED
-        )
+        seat_leases_release_all(user=user, reason=ReleaseReason.SEAT_REMOVED)
         audit_record(actor=actor, action="seat.assign", target=user, changes={"seat": [previous, seat_type]})
     return user
 

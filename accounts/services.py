@@ -23,9 +23,9 @@ from django_tenants.utils import get_tenant_model
 from accounts import roles
 from accounts.audit import audit_record
 from accounts.errors import AccountsError, InvitationInvalid, PermissionRefused
-from accounts.models import Invitation, Role, SeatType, User
+from accounts.models import Invitation, ReleaseReason, Role, SeatType, User
 from accounts.policy import require_capability
-from accounts.seats import seat_assign
+from accounts.seats import seat_assign, seat_leases_release_all
 
 INVITATION_DAYS = 7
 
@@ -120,11 +120,7 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     if not active:
-        from accounts.models import ReleaseReason, SeatLease
-
-        SeatLease.objects.filter(user=user, released_at__isnull=True).update(
-            released_at=timezone.now(), release_reason=ReleaseReason.SEAT_REMOVED
-        )
+        seat_leases_release_all(user=user, reason=ReleaseReason.SEAT_REMOVED)
     audit_record(actor=actor, action="user.activate" if active else "user.deactivate", target=user)
     return user
 

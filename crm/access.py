@@ -166,8 +166,3 @@ def require(
     if action == Action.VIEW or not visible(same_record, actor=actor, action=Action.VIEW).exists():
         raise RecordNotFound(_("This record does not exist or is not shared with you."))
     raise AccessDenied(_("Your role doesn't allow this for this record."))
-
-
-def is_admin(actor: User | None) -> bool:
-    """Holds the workspace settings power (the built-in administrator does)."""
-    return has_capability(actor, roles.SETTINGS)

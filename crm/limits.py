@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_tenants.utils import get_tenant_model
 
 from crm.errors import DomainError
+from tenants.selectors import tenant_current
 
 
 class PlanLimitReached(DomainError):
@@ -32,10 +31,7 @@ LIMITS = {
 
 def plan_limit(resource: str) -> int | None:
     field, _label = LIMITS[resource]
-    tenant_model = get_tenant_model()
-    tenant = getattr(connection, "tenant", None)
-    if not isinstance(tenant, tenant_model):
-        tenant = tenant_model.objects.select_related("plan").filter(schema_name=connection.schema_name).first()
+    tenant = tenant_current()
     if tenant is None or tenant.plan is None:
         return None
     return getattr(tenant.plan, field)
