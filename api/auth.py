@@ -131,6 +131,10 @@ class TokenObtainView(TenantAPIView):
     permission_classes = []
     throttle_classes = [SignInThrottle]
 
+    def get_authenticate_header(self, request) -> str:
+        # Wrong credentials are a 401 (API.md), which needs a challenge to answer with.
+        return 'Bearer realm="api"'
+
     @extend_schema(
         summary="Sign in and get a personal token",
         description=(
