@@ -166,15 +166,18 @@ class PlanRateThrottle(BaseThrottle):
 
 # --- idempotency and optimistic concurrency ----------------------------------------------
 
+# Header values are visible ASCII (RFC 9110 tokens and quoted strings); anything else is
+# refused by the web server before it reaches us.
+HEADER_VALUE = {"type": "string", "pattern": "^[!-~]{1,255}$", "maxLength": 255}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    HEADER_VALUE,
     OpenApiParameter.HEADER,
     description="Any unique string; a retried POST with the same key replays the first answer.",
 )
 IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
-    str,
+    HEADER_VALUE,
     OpenApiParameter.HEADER,
     description="The ETag you read; the change is refused with 412 if someone changed the record since.",
 )
@@ -304,7 +307,7 @@ class RecordViewSet(TenantAPIView, viewsets.GenericViewSet):
     def filters(self) -> dict[str, Any]:
         if self.filter_serializer is None:
             return {}
-        serializer = self.filter_serializer(data=self.request.query_params)
+        serializer = self.filter_serializer(data=self.request.query_params, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
 

@@ -46,9 +46,7 @@ def methods_of(pattern: URLPattern) -> list[str]:
     if actions:
         return sorted(method.upper() for method in actions)
     view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
-    return sorted(
-        method.upper() for method in ("get", "post", "patch", "put", "delete") if hasattr(view_class, method)
-    )
+    return sorted(method.upper() for method in ("get", "post", "patch", "put", "delete") if hasattr(view_class, method))
 
 
 def basename_of(pattern: URLPattern) -> str:
