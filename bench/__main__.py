@@ -22,6 +22,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.crm_volume",
         "quick search, sales funnel and timeline p50/p95 in a workspace with a million contacts",
     ),
+    "api": (
+        "bench.api",
+        "REST API list endpoints on the million-contact workspace: req/s and p50/p95 under 16 clients, SQL per request",
+    ),
     "seats": (
         "bench.seats",
         "per-request cost of tenant + seat + permission checks, and sign-ins per second under the seat lock",
