@@ -104,7 +104,7 @@ def user_set_role(*, actor: User, user: User, role: Role) -> User:
     if user.role_id and user.role.code == roles.ADMIN and role.code != roles.ADMIN and _admin_count() <= 1:
         raise AccountsError(_("The workspace needs at least one administrator."), code="last_admin")
     previous = user.role.code if user.role_id else None
-    User.objects.filter(pk=user.pk).update(role=role)
+    User.objects.filter(pk=user.pk).update(role=role, updated_at=timezone.now())
     user.role = role
     audit_record(actor=actor, action="user.role", target=user, changes={"role": [previous, role.code]})
     return user
@@ -118,7 +118,7 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
         raise PermissionRefused(_("You can't switch off your own account."))
     if not active and user.role_id and user.role.code == roles.ADMIN and _admin_count() <= 1:
         raise AccountsError(_("The workspace needs at least one administrator."), code="last_admin")
-    User.objects.filter(pk=user.pk).update(is_active=active)
+    User.objects.filter(pk=user.pk).update(is_active=active, updated_at=timezone.now())
     user.is_active = active
     if not active:
         seat_leases_release_all(user=user, reason=ReleaseReason.SEAT_REMOVED)
