@@ -57,6 +57,13 @@ class SeatLimitReached(SeatError):
     http_status = 400
 
 
+class PlanLimitReached(AccountsError):
+    """More of something (integration tokens) than the workspace's plan allows."""
+
+    code = "plan_limit_reached"
+    http_status = 403
+
+
 class InvitationInvalid(AccountsError):
     """The link was used, revoked or has expired."""
 
