@@ -14,6 +14,7 @@ from api.admin import (
 )
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.clients import CompanyViewSet, ContactViewSet
+from api.webhooks import WebhookViewSet
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
@@ -25,6 +26,7 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("seats", SeatViewSet, basename="seat")
 router.register("teams", TeamViewSet, basename="team")
 router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 app_name = "api"
 
