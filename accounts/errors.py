@@ -21,6 +21,13 @@ class PermissionRefused(AccountsError):
     http_status = 403
 
 
+class AccessConflict(AccountsError):
+    """The record's state does not allow this (a built-in role, a role still held)."""
+
+    code = "conflict"
+    http_status = 409
+
+
 class SeatError(AccountsError):
     code = "seat_error"
     http_status = 403
@@ -48,6 +55,13 @@ class SeatLimitReached(SeatError):
 
     code = "plan_limit_reached"
     http_status = 400
+
+
+class PlanLimitReached(AccountsError):
+    """More of something (integration tokens) than the workspace's plan allows."""
+
+    code = "plan_limit_reached"
+    http_status = 403
 
 
 class InvitationInvalid(AccountsError):

@@ -234,7 +234,7 @@ def seat_assign(*, actor: User | None, user: User, seat_type: str) -> User:
                 % {"seats": capacity}
             )
     previous = user.seat_type
-    User.objects.filter(pk=user.pk).update(seat_type=seat_type)
+    User.objects.filter(pk=user.pk).update(seat_type=seat_type, updated_at=timezone.now())
     user.seat_type = seat_type
     if previous != seat_type:
         seat_leases_release_all(user=user, reason=ReleaseReason.SEAT_REMOVED)

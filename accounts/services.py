@@ -22,9 +22,9 @@ from django_tenants.utils import get_tenant_model
 
 from accounts import roles
 from accounts.audit import audit_record
-from accounts.errors import AccountsError, InvitationInvalid, PermissionRefused
-from accounts.models import Invitation, ReleaseReason, Role, SeatType, User
-from accounts.policy import require_capability
+from accounts.errors import AccessConflict, AccountsError, InvitationInvalid, PermissionRefused
+from accounts.models import Invitation, ReleaseReason, Role, SeatType, Team, User
+from accounts.policy import has_capability, require_capability
 from accounts.seats import seat_assign, seat_leases_release_all
 
 INVITATION_DAYS = 7
@@ -100,10 +100,11 @@ def user_set_role(*, actor: User, user: User, role: Role) -> User:
     require_capability(actor, roles.USERS)
     if actor.pk == user.pk:
         raise PermissionRefused(_("You can't change your own role. Ask another administrator."))
+    _refuse_powers_beyond(actor, role.capabilities or [])
     if user.role_id and user.role.code == roles.ADMIN and role.code != roles.ADMIN and _admin_count() <= 1:
         raise AccountsError(_("The workspace needs at least one administrator."), code="last_admin")
     previous = user.role.code if user.role_id else None
-    User.objects.filter(pk=user.pk).update(role=role)
+    User.objects.filter(pk=user.pk).update(role=role, updated_at=timezone.now())
     user.role = role
     audit_record(actor=actor, action="user.role", target=user, changes={"role": [previous, role.code]})
     return user
@@ -117,7 +118,7 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
         raise PermissionRefused(_("You can't switch off your own account."))
     if not active and user.role_id and user.role.code == roles.ADMIN and _admin_count() <= 1:
         raise AccountsError(_("The workspace needs at least one administrator."), code="last_admin")
-    User.objects.filter(pk=user.pk).update(is_active=active)
+    User.objects.filter(pk=user.pk).update(is_active=active, updated_at=timezone.now())
     user.is_active = active
     if not active:
         seat_leases_release_all(user=user, reason=ReleaseReason.SEAT_REMOVED)
@@ -127,6 +128,12 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
 
 def _admin_count() -> int:
     return User.objects.filter(is_active=True, role__code=roles.ADMIN).count()
+
+
+def _refuse_powers_beyond(actor: User | None, capabilities: list[str]) -> None:
+    """Nobody hands out administrative powers they don't hold (no escalation by proxy)."""
+    if any(not has_capability(actor, power) for power in capabilities):
+        raise PermissionRefused(_("You cannot give powers you don't have yourself."))
 
 
 @transaction.atomic
@@ -144,6 +151,7 @@ def role_create(*, actor: User, name: str, permissions: object, capabilities: li
                 ]
             }
         )
+    _refuse_powers_beyond(actor, capabilities)
     code = _unique_role_code(name)
     role = Role.objects.create(
         code=code,
@@ -158,22 +166,62 @@ def role_create(*, actor: User, name: str, permissions: object, capabilities: li
 
 
 @transaction.atomic
-def role_update(*, actor: User, role: Role, permissions: object, capabilities: list[str]) -> Role:
-    """Change a custom role's rights; built-in roles stay as shipped (copy them instead)."""
+def role_update(
+    *,
+    actor: User,
+    role: Role,
+    permissions: object | None = None,
+    capabilities: list[str] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Role:
+    """Change a custom role (only what is given); built-in roles stay as shipped (copy them instead).
+
+    Refuses powers the actor does not hold. People holding the role get the change at once.
+    """
     require_capability(actor, roles.USERS)
     if role.is_system:
         raise AccountsError(_("Built-in roles can't be changed. Create a custom role instead."), code="role_builtin")
-    before = {"permissions": role.permissions, "capabilities": role.capabilities}
-    role.permissions = roles.normalized_permissions(permissions)
-    role.capabilities = sorted(set(capabilities) & set(roles.CAPABILITIES))
-    role.save(update_fields=["permissions", "capabilities", "updated_at"])
+    if name is not None and not name.strip():
+        raise ValidationError({"name": [ValidationError(_("Give the role a name."), code="required")]})
+    before = {"name": role.name, "permissions": role.permissions, "capabilities": role.capabilities}
+    if capabilities is not None:
+        _refuse_powers_beyond(actor, capabilities)
+        role.capabilities = sorted(set(capabilities) & set(roles.CAPABILITIES))
+    if permissions is not None:
+        role.permissions = roles.normalized_permissions(permissions)
+    if name is not None:
+        role.name = name.strip()[:80]
+    if description is not None:
+        role.description = description.strip()[:255]
+    role.save(update_fields=["name", "description", "permissions", "capabilities", "updated_at"])
     audit_record(
         actor=actor,
         action="role.update",
         target=role,
-        changes={"before": before, "after": {"permissions": role.permissions, "capabilities": role.capabilities}},
+        changes={
+            "before": before,
+            "after": {"name": role.name, "permissions": role.permissions, "capabilities": role.capabilities},
+        },
     )
     return role
+
+
+@transaction.atomic
+def role_delete(*, actor: User, role: Role) -> None:
+    """Delete a custom role nobody holds; built-in roles and roles in use stay."""
+    require_capability(actor, roles.USERS)
+    if role.is_system:
+        raise AccessConflict(_("Built-in roles can't be deleted."), code="role_builtin")
+    if (
+        User.objects.filter(role=role).exists()
+        or Invitation.objects.filter(role=role, accepted_at__isnull=True).exists()
+    ):
+        raise AccessConflict(
+            _("People or open invitations still have this role. Give them another role first."), code="role_in_use"
+        )
+    audit_record(actor=actor, action="role.delete", target=role, changes={"code": role.code})
+    role.delete()
 
 
 def _unique_role_code(name: str) -> str:
@@ -229,6 +277,19 @@ def invitation_create(
     return invitation, token
 
 
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    """Make an open invitation's link stop working at once; used or revoked ones stay as they are."""
+    require_capability(actor, roles.USERS)
+    revoked = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    invitation.refresh_from_db()
+    if revoked:
+        audit_record(actor=actor, action="invitation.revoke", target=invitation)
+    return invitation
+
+
 def invitation_link(token: str) -> str:
     """The absolute link to accept an invitation on this workspace's own host."""
     tenant = get_tenant_model().objects.get(schema_name=connection.schema_name)
@@ -282,3 +343,91 @@ def invitation_accept(*, token: str, password: str, full_name: str = "") -> User
     invitation.save(update_fields=["accepted_at", "user", "updated_at"])
     audit_record(actor=user, action="invitation.accept", target=invitation)
     return user
+
+
+# --- teams -----------------------------------------------------------------------------
+
+
+def _team_people(manager: User | None, members: list[User] | None, errors: dict) -> None:
+    people = ([manager] if manager is not None else []) + list(members or [])
+    if any(person.is_integration or not person.is_active for person in people):
+        errors["members" if manager is None or manager.is_active else "manager"] = [
+            ValidationError(_("Only active people of this workspace can be in a team."), code="invalid")
+        ]
+
+
+def _team_state(team: Team) -> dict:
+    return {"name": team.name, "manager": team.manager_id, "members": sorted(team.members.values_list("pk", flat=True))}
+
+
+def _team_name(name: str, errors: dict) -> str:
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [ValidationError(_("Give the team a name."), code="required")]
+    return name[:100]
+
+
+@transaction.atomic
+def team_create(*, actor: User, name: str, manager: User | None = None, members: list[User] | None = None) -> Team:
+    """A team of `members` led by `manager` (managers see their team's records). Needs `users`."""
+    require_capability(actor, roles.USERS)
+    errors: dict[str, list[ValidationError]] = {}
+    name = _team_name(name, errors)
+    _team_people(manager, members, errors)
+    if errors:
+        raise ValidationError(errors)
+    team = Team.objects.create(name=name, manager=manager)
+    team.members.set(members or [])
+    audit_record(
+        actor=actor,
+        action="team.create",
+        target=team,
+        changes={"manager": manager.pk if manager else None, "members": sorted(m.pk for m in members or [])},
+    )
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *,
+    actor: User,
+    team: Team,
+    name: str | None = None,
+    manager: User | None = None,
+    clear_manager: bool = False,
+    members: list[User] | None = None,
+) -> Team:
+    """Rename a team, change its manager (or clear it) or replace its members; only what is given."""
+    require_capability(actor, roles.USERS)
+    errors: dict[str, list[ValidationError]] = {}
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    before = {
+        "name": team.name,
+        "manager": team.manager_id,
+        "members": sorted(team.members.values_list("pk", flat=True)),
+    }
+    if name is not None:
+        team.name = _team_name(name, errors)
+    _team_people(manager, members, errors)
+    if errors:
+        raise ValidationError(errors)
+    if manager is not None or clear_manager:
+        team.manager = manager
+    team.save(update_fields=["name", "manager", "updated_at"])
+    if members is not None:
+        team.members.set(members)
+    after = {
+        "name": team.name,
+        "manager": team.manager_id,
+        "members": sorted(team.members.values_list("pk", flat=True)),
+    }
+    audit_record(actor=actor, action="team.update", target=team, changes={"before": before, "after": after})
+    return team
+
+
+@transaction.atomic
+def team_delete(*, actor: User, team: Team) -> None:
+    """Delete a team; its records keep their owners (team visibility stops applying)."""
+    require_capability(actor, roles.USERS)
+    audit_record(actor=actor, action="team.delete", target=team, changes={"name": team.name})
+    team.delete()

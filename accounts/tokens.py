@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.audit import audit_record
-from accounts.errors import AccountsError, PermissionRefused, SeatLimitReached
+from accounts.errors import AccountsError, PermissionRefused, PlanLimitReached
 from accounts.models import ApiToken, LeaseKind, ReleaseReason, Role, SeatType, TokenKind, User
 from accounts.policy import has_capability, require_capability
 from accounts.seats import seat_lease_acquire, seat_lease_release, seat_lease_touch
@@ -179,7 +179,7 @@ def integration_token_create(
     allowed = tenant.plan.max_integration_tokens if tenant is not None and tenant.plan is not None else 0
     in_use = integration_tokens_live().count()
     if in_use >= allowed:
-        raise SeatLimitReached(
+        raise PlanLimitReached(
             _(
                 "Your plan allows %(limit)d integration tokens and %(count)d are in use. "
                 "Revoke one, or upgrade the plan on the Billing page."

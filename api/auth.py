@@ -132,7 +132,7 @@ class TokenObtainView(TenantAPIView):
     throttle_classes = [SignInThrottle]
 
     def get_authenticate_header(self, request) -> str:
-        # Wrong credentials are a 401 (API.md), which needs a challenge to answer with.
+        # Without authenticators DRF turns a failed sign-in into 403; API.md promises 401.
         return 'Bearer realm="api"'
 
     @extend_schema(

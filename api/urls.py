@@ -4,14 +4,29 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from api.admin import (
+    InvitationViewSet,
+    RoleViewSet,
+    SeatOverviewView,
+    SeatViewSet,
+    TeamViewSet,
+    UserViewSet,
+)
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.clients import CompanyViewSet, ContactViewSet
+from api.webhooks import WebhookViewSet
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("users", UserViewSet, basename="user")
+router.register("roles", RoleViewSet, basename="role")
+router.register("seats", SeatViewSet, basename="seat")
+router.register("teams", TeamViewSet, basename="team")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 app_name = "api"
 
@@ -19,6 +34,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("seats/", SeatOverviewView.as_view(), name="seat-overview"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

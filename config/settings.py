@@ -69,6 +69,7 @@ TENANT_APPS = [
     "crm.activities",
     "crm.catalog",
     "crm.notifications",
+    "crm.webhooks",
     "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -325,6 +326,14 @@ SIGNUP_RATE_LIMIT = env.str("SIGNUP_RATE_LIMIT", default="20/hour")
 # Public lead forms: how many reverse proxies append to X-Forwarded-For in front of us
 # (0: trust only the socket address), so rate limits count visitors, not the proxy.
 LEAD_FORM_TRUSTED_PROXIES = env.int("LEAD_FORM_TRUSTED_PROXIES", default=0)
+
+# Outgoing webhooks: private and loopback receivers are refused (SSRF) unless allowed
+# here, which dev and tests do; a receiver gets this long to answer; failed deliveries are
+# retried after base, 2x base, 4x base... seconds, up to the maximum number of attempts.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 
 # accounts.User.email is unique case-insensitively (a functional unique constraint on
 # Lower(email)), which is stricter than the `unique=True` this check looks for.

@@ -34,6 +34,7 @@ from crm.selectors import workspace_settings
 from crm.tags import record_tags_set, tag_name_clean
 from crm.trash import record_trash
 from crm.validation import FieldErrors, clean_emails, clean_phones
+from crm.webhooks import events as webhook_events
 
 R = TypeVar("R", bound=ClientRecord)
 
@@ -310,6 +311,7 @@ def contact_create(
     contact = Contact.objects.create(**cleaned, full_name=full_name, team=team, created_by=actor, updated_by=actor)
     if tag_list:
         record_tags_set(actor=actor, record=contact, tags=tag_list)
+    webhook_events.contact_created(contact)
     return contact
 
 

@@ -32,6 +32,7 @@ from crm.limits import require_plan_room
 from crm.money import to_base_currency
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_currency
+from crm.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from crm.clients.models import Company, Contact
@@ -162,6 +163,7 @@ def deal_create(
         **source,
     )
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, changed_by=actor, changed_at=now)
+    webhook_events.deal_created(deal)
     return deal
 
 
@@ -296,6 +298,7 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
         body=deal.lost_reason,
         occurred_at=now,
     )
+    webhook_events.deal_moved(deal, previous)
     return deal
 
 

@@ -48,6 +48,7 @@ from crm.notifications.services import notify
 from crm.phones import phone_display, phone_normalize
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_emails
+from crm.webhooks import events as webhook_events
 
 NAME_MAX_LENGTH = 200
 COMPANY_NAME_MAX_LENGTH = 200
@@ -200,6 +201,7 @@ def lead_create(
         **source_data_clean(source),
     )
     _lead_followup_create(actor=actor, lead=lead, workspace=workspace)
+    webhook_events.lead_created(lead)
     return lead
 
 
@@ -660,7 +662,9 @@ def lead_convert(
         subject=_("Lead converted: %(name)s") % {"name": lead.name},
         occurred_at=now,
     )
-    return LeadConversion(lead=lead, contact=contact, company=company, deal=deal)
+    conversion = LeadConversion(lead=lead, contact=contact, company=company, deal=deal)
+    webhook_events.lead_converted(conversion)
+    return conversion
 
 
 # Free mail services: their domain is no company's website.
