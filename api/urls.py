@@ -6,12 +6,19 @@ from rest_framework.routers import SimpleRouter
 
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.clients import CompanyViewSet, ContactViewSet
+from api.deals import DealViewSet, PipelineViewSet
+from api.leads import LeadFormViewSet, LeadViewSet
+from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("lead-forms", LeadFormViewSet, basename="lead-form")
+router.register("deals", DealViewSet, basename="deal")
+router.register("pipelines", PipelineViewSet, basename="pipeline")
 
 app_name = "api"
 
@@ -19,6 +26,10 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("reports/funnel/", FunnelView.as_view(), name="report-funnel"),
+    path("reports/conversion/", ConversionView.as_view(), name="report-conversion"),
+    path("reports/sources/", SourcesView.as_view(), name="report-sources"),
+    path("reports/forecast/", ForecastView.as_view(), name="report-forecast"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
