@@ -200,7 +200,7 @@ class LeadViewSet(
 
     def create_record(self, actor, data):
         source = {field: data.pop(field) for field in SOURCE_FIELDS if field in data}
-        lead = lead_create(actor=actor, source=source, **data)
+        lead = lead_create(actor=actor, source=source, **{"name": "", **data})
         return lead_get(actor=None, lead_id=lead.pk)
 
     def update_record(self, actor, record, data):
