@@ -108,3 +108,16 @@ class TagNamesField(serializers.ListField):
 
     def to_representation(self, value: Any) -> list[str]:
         return [tag.name for tag in value.all()]
+
+
+class CalendarDateField(serializers.DateField):
+    """A date a person means (years 1900-2999): far-off dates are a field error, not an
+    overflow when a selector turns the day into a time range."""
+
+    default_error_messages = {"out_of_range": _("Give a date between the years 1900 and 2999.")}
+
+    def to_internal_value(self, value: Any) -> Any:
+        day = super().to_internal_value(value)
+        if not 1900 <= day.year <= 2999:
+            self.fail("out_of_range")
+        return day

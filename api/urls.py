@@ -15,6 +15,9 @@ from api.admin import (
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.clients import CompanyViewSet, ContactViewSet
 from api.webhooks import WebhookViewSet
+from api.deals import DealViewSet, PipelineViewSet
+from api.leads import LeadFormViewSet, LeadViewSet
+from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
@@ -27,6 +30,10 @@ router.register("seats", SeatViewSet, basename="seat")
 router.register("teams", TeamViewSet, basename="team")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("lead-forms", LeadFormViewSet, basename="lead-form")
+router.register("deals", DealViewSet, basename="deal")
+router.register("pipelines", PipelineViewSet, basename="pipeline")
 
 app_name = "api"
 
@@ -35,6 +42,10 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("me/", MeView.as_view(), name="me"),
     path("seats/", SeatOverviewView.as_view(), name="seat-overview"),
+    path("reports/funnel/", FunnelView.as_view(), name="report-funnel"),
+    path("reports/conversion/", ConversionView.as_view(), name="report-conversion"),
+    path("reports/sources/", SourcesView.as_view(), name="report-sources"),
+    path("reports/forecast/", ForecastView.as_view(), name="report-forecast"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

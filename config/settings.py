@@ -270,6 +270,11 @@ SPECTACULAR_SETTINGS = {
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StageKindEnum": "crm.deals.models.StageKind",
+        "LeadStatusEnum": "crm.leads.models.LeadStatus",
+        "TokenKindEnum": "accounts.models.TokenKind",
+    },
 }
 
 # Security: production (DEBUG off) gets the whole `check --deploy` list.

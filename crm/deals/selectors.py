@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from crm import access
+from crm.clients.models import Company, Contact
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from crm.errors import RecordNotFound
+from crm.models import Tag
 from crm.selectors import workspace_settings
 
 DEAL_STATUSES = ("open", "won", "lost")
@@ -47,6 +49,9 @@ def deal_list(
     stage: Stage | None = None,
     owner: User | None = None,
     status: str | None = None,
+    contact: Contact | int | None = None,
+    company: Company | int | None = None,
+    tag: Tag | int | None = None,
     expected_close_from: date | None = None,
     expected_close_to: date | None = None,
     amount_min: Decimal | None = None,
@@ -58,7 +63,8 @@ def deal_list(
 
     `status` is open, won or lost (the kind of the deal's stage); `search` matches the
     title (any case, anywhere). Unknown status or ordering: ValidationError with field
-    code `invalid_choice`. Pipeline, stage, owner, contact and company come joined.
+    code `invalid_choice`. Pipeline, stage, owner, contact and company come joined and
+    tags prefetched (two queries for any page).
     """
     errors: dict[str, list[ValidationError]] = {}
     if status and status not in DEAL_STATUSES:
@@ -76,6 +82,12 @@ def deal_list(
         deals = deals.filter(owner=owner)
     if status:
         deals = deals.filter(stage__kind=status)
+    if contact is not None:
+        deals = deals.filter(contact=contact)
+    if company is not None:
+        deals = deals.filter(company=company)
+    if tag is not None:
+        deals = deals.filter(tags=tag.pk if isinstance(tag, Tag) else tag)
     if expected_close_from is not None:
         deals = deals.filter(expected_close_date__gte=expected_close_from)
     if expected_close_to is not None:
@@ -86,13 +98,13 @@ def deal_list(
         deals = deals.filter(amount_base__lte=amount_max)
     if search.strip():
         deals = deals.filter(title__icontains=search.strip())
-    return _related(access.visible(deals, actor=actor)).order_by(*DEAL_ORDERINGS[ordering])
+    return _related(access.visible(deals, actor=actor)).prefetch_related("tags").order_by(*DEAL_ORDERINGS[ordering])
 
 
 def deal_get(*, actor: User | None, deal_id: int) -> Deal:
     """The deal with this id if `actor` may see it; RecordNotFound otherwise (also for
     another workspace's or a trashed deal: they look the same as a missing one)."""
-    deal = _related(access.visible(Deal.objects.filter(pk=deal_id), actor=actor)).first()
+    deal = _related(access.visible(Deal.objects.filter(pk=deal_id), actor=actor)).prefetch_related("tags").first()
     if deal is None:
         raise RecordNotFound(_("This deal does not exist or you cannot see it."))
     return deal
@@ -123,6 +135,18 @@ def pipeline_get(*, actor: User | None, pipeline_id: int) -> Pipeline:
     if pipeline is None:
         raise RecordNotFound(_("This pipeline does not exist."))
     return pipeline
+
+
+def stage_get(*, actor: User | None, stage_id: int, pipeline: Pipeline | None = None) -> Stage:
+    """A live stage (of `pipeline` when given); RecordNotFound for another pipeline's, a
+    removed or a missing one. Stages, like pipelines, are visible to every active member."""
+    stages = Stage.objects.filter(pk=stage_id) if actor is None or actor.is_active else Stage.objects.none()
+    if pipeline is not None:
+        stages = stages.filter(pipeline=pipeline)
+    stage = stages.select_related("pipeline").first()
+    if stage is None:
+        raise RecordNotFound(_("This stage does not exist in this pipeline."))
+    return stage
 
 
 def pipeline_default() -> Pipeline | None:

@@ -7,7 +7,7 @@ so the stage history the funnel is computed from is complete.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,8 +29,10 @@ from crm.activities.services import activity_log
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from crm.errors import Conflict
 from crm.limits import require_plan_room
+from crm.models import Tag
 from crm.money import to_base_currency
 from crm.selectors import workspace_settings
+from crm.tags import record_tags_set, tag_name_clean
 from crm.validation import FieldErrors, clean_currency
 from crm.webhooks import events as webhook_events
 
@@ -118,10 +120,12 @@ def deal_create(
     owner: User | None = None,
     expected_close_date: date | None = None,
     source: dict[str, str] | None = None,
+    tags: Iterable[str | Tag] = (),
 ) -> Deal:
     """Create a deal in `stage` (default: the first stage of `pipeline`, default pipeline).
 
-    Writes the first stage-history entry. Raises ValidationError per field.
+    Writes the first stage-history entry. `tags` are names (unknown ones are created) or
+    Tag objects. Raises ValidationError per field.
     """
     access.require(actor=actor, action=Action.CREATE, model=Deal)
     errors = FieldErrors()
@@ -139,6 +143,8 @@ def deal_create(
         errors.add("stage", _("This stage belongs to another pipeline."), "invalid")
     elif stage.deleted_at is not None:
         errors.add("stage", _("This stage has been removed from the pipeline."), "invalid")
+    tags = list(tags)
+    _check_tag_names(tags, errors)
     errors.raise_if_any()
     amount_base = _amount_in_base(amount, currency)
     now = timezone.now()
@@ -163,8 +169,16 @@ def deal_create(
         **source,
     )
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, changed_by=actor, changed_at=now)
+    if tags:
+        record_tags_set(actor=actor, record=deal, tags=tags)
     webhook_events.deal_created(deal)
     return deal
+
+
+def _check_tag_names(tags: list[str | Tag], errors: FieldErrors) -> None:
+    for item in tags:
+        if not isinstance(item, Tag):
+            tag_name_clean(item, field="tags", errors=errors)
 
 
 def _amount_in_base(amount: Decimal, currency: str) -> Decimal:
@@ -186,8 +200,10 @@ def deal_update(
     owner: User | _Unset | None = UNSET,
     contact: Contact | _Unset | None = UNSET,
     company: Company | _Unset | None = UNSET,
+    tags: Iterable[str | Tag] | _Unset = UNSET,
 ) -> Deal:
-    """Change the given fields of `deal` (fields left out stay as they are; None clears).
+    """Change the given fields of `deal` (fields left out stay as they are; None clears;
+    `tags` replaces the list). Any change moves `updated_at` (the API's ETag), tags included.
 
     A new amount or currency recomputes `amount_base` at today's rate. Stages are not
     changed here (`deal_move_stage`, `deal_mark_won`, `deal_mark_lost`, `deal_reopen`).
@@ -223,16 +239,21 @@ def deal_update(
         if company is not None and company.is_trashed:
             errors.add("company", _("This company is in the trash."), "invalid")
         changes["company"] = company
+    if tags is not UNSET:
+        tags = list(tags)
+        _check_tag_names(tags, errors)
     errors.raise_if_any()
     for field, value in changes.items():
         setattr(deal, field, value)
     if "amount" in changes or "currency" in changes:
         deal.amount_base = _amount_in_base(deal.amount, deal.currency)
         changes["amount_base"] = deal.amount_base
-    if not changes:
+    if not changes and tags is UNSET:
         return deal
     deal.updated_by = actor
     deal.save(update_fields=[*changes, "updated_by", "updated_at"])
+    if tags is not UNSET:
+        record_tags_set(actor=actor, record=deal, tags=tags)
     return deal
 
 

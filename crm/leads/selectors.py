@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,12 +19,22 @@ from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_duplicates, contact_duplicates
 from crm.errors import RecordNotFound
 from crm.leads.models import Lead, LeadForm
+from crm.models import Tag
 from crm.phones import phone_normalize_or_none
 from crm.selectors import workspace_settings
 
 # Form keys are `secrets.token_urlsafe` strings; anything else is not worth a query.
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 CANDIDATES_LIMIT = 20
+# What a lead list can be sorted by; the id breaks ties so pages never overlap.
+LEAD_ORDERINGS = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+}
 
 
 def _day_start(value: date | datetime, *, next_day: bool = False) -> datetime:
@@ -43,15 +54,26 @@ def lead_list(
     utm_campaign: str | None = None,
     created_from: date | datetime | None = None,
     created_to: date | datetime | None = None,
+    tag: Tag | int | None = None,
+    form: LeadForm | int | None = None,
     search: str = "",
+    ordering: str = "-created_at",
 ) -> QuerySet[Lead]:
-    """Visible leads, newest first, with owner, team and form loaded (no per-row queries).
+    """Visible leads, newest first, with owner, team, form and tags loaded (two queries
+    for any page: the rows and their tags).
+
+    `ordering` is a key of LEAD_ORDERINGS (ValidationError on `ordering`, code
+    `invalid_choice`).
 
     `created_from` / `created_to` take dates (whole days, `created_to` inclusive) or
     aware datetimes (`created_to` exclusive). `search` matches the name (substring, the
     trigram index), the company name, the email (exact, any case) and the phone in any
     local format of the workspace's region.
     """
+    if ordering not in LEAD_ORDERINGS:
+        raise ValidationError(
+            {"ordering": [ValidationError(_("This list cannot be sorted that way."), code="invalid_choice")]}
+        )
     leads = access.visible(Lead.objects.all(), actor=actor)
     if status:
         leads = leads.filter(status=status)
@@ -63,6 +85,10 @@ def lead_list(
         leads = leads.filter(utm_source=utm_source)
     if utm_campaign:
         leads = leads.filter(utm_campaign=utm_campaign)
+    if tag is not None:
+        leads = leads.filter(tags=tag.pk if isinstance(tag, Tag) else tag)
+    if form is not None:
+        leads = leads.filter(form=form)
     if created_from is not None:
         leads = leads.filter(created_at__gte=_day_start(created_from))
     if created_to is not None:
@@ -75,7 +101,7 @@ def lead_list(
         if phone:
             match |= Q(phone=phone)
         leads = leads.alias(name_lower=Lower("name"), email_lower=Lower("email")).filter(match)
-    return leads.select_related("owner", "team", "form").prefetch_related("tags")
+    return leads.select_related("owner", "team", "form").prefetch_related("tags").order_by(*LEAD_ORDERINGS[ordering])
 
 
 def lead_get(*, actor: User | None, lead_id: int) -> Lead:
@@ -83,6 +109,7 @@ def lead_get(*, actor: User | None, lead_id: int) -> Lead:
     lead = (
         access.visible(Lead.objects.all(), actor=actor)
         .select_related("owner", "team", "form", "converted_contact", "converted_company", "converted_deal")
+        .prefetch_related("tags")
         .filter(pk=lead_id)
         .first()
     )

@@ -42,11 +42,12 @@ from crm.leads.origins import origin_normalize, origin_normalize_or_empty
 from crm.leads.source import SOURCE_FIELDS, source_data_clean
 from crm.leads.throttle import lead_form_throttle
 from crm.limits import require_plan_room
-from crm.models import WorkspaceSettings
+from crm.models import Tag, WorkspaceSettings
 from crm.notifications.models import NotificationKind
 from crm.notifications.services import notify
 from crm.phones import phone_display, phone_normalize
 from crm.selectors import workspace_settings
+from crm.tags import record_tags_set, tag_name_clean
 from crm.validation import FieldErrors, clean_emails
 from crm.webhooks import events as webhook_events
 
@@ -149,6 +150,7 @@ def lead_create(
     channel: str = LeadChannel.MANUAL,
     source: Mapping[str, object] | None = None,
     form: LeadForm | None = None,
+    tags: Iterable[str | Tag] = (),
 ) -> Lead:
     """Create a lead and, in the same transaction, its follow-up task and notification.
 
@@ -160,7 +162,8 @@ def lead_create(
     `crm.leads.source.source_data_clean` (UTM tags from the landing page, search engine
     from the referrer). Raises ValidationError with per-field codes.
 
-    Owner: `owner`, else the acting user (the system creates unowned leads).
+    Owner: `owner`, else the acting user (the system creates unowned leads). `tags` are
+    names (unknown ones are created) or Tag objects.
 
     Follow-up: a high-priority call task "Call <name>" due at arrival +
     WorkspaceSettings.lead_followup_minutes, assigned to the owner, and a `lead_assigned`
@@ -181,6 +184,10 @@ def lead_create(
         errors.add("channel", _("Choose one of the listed channels."), "invalid_choice")
     owner = owner if owner is not None else actor
     _check_owner(owner, field="owner", errors=errors)
+    tags = list(tags)
+    for item in tags:
+        if not isinstance(item, Tag):
+            tag_name_clean(item, field="tags", errors=errors)
     if not name and not errors.errors.get("phone") and not errors.errors.get("email"):
         name = email or phone_display(phone, region=region)
         if not name:
@@ -200,6 +207,8 @@ def lead_create(
         updated_by=actor,
         **source_data_clean(source),
     )
+    if tags:
+        record_tags_set(actor=actor, record=lead, tags=tags)
     _lead_followup_create(actor=actor, lead=lead, workspace=workspace)
     webhook_events.lead_created(lead)
     return lead
@@ -370,8 +379,10 @@ def lead_update(
     company_name: str | _Unset = UNSET,
     message: str | _Unset = UNSET,
     owner: User | _Unset | None = UNSET,
+    tags: Iterable[str | Tag] | _Unset = UNSET,
 ) -> Lead:
-    """Change the given fields of a lead (others stay as they are).
+    """Change the given fields of a lead (others stay as they are); `tags` replaces the
+    list. Any change moves `updated_at` (the API's ETag), tags included.
 
     A converted lead is history and refuses changes (Conflict `already_converted`).
     A new owner is notified, and the lead's open tasks assigned to the previous owner
@@ -410,11 +421,18 @@ def lead_update(
         _check_owner(owner, field="owner", errors=errors)
         lead.owner = owner
         changed.append("owner")
+    if tags is not UNSET:
+        tags = list(tags)
+        for item in tags:
+            if not isinstance(item, Tag):
+                tag_name_clean(item, field="tags", errors=errors)
     errors.raise_if_any()
-    if not changed:
+    if not changed and tags is UNSET:
         return lead
     lead.updated_by = actor
     lead.save(update_fields=[*changed, "updated_by", "updated_at"])
+    if tags is not UNSET:
+        record_tags_set(actor=actor, record=lead, tags=tags)
     if owner is not UNSET and lead.owner_id != previous_owner_id and lead.owner is not None:
         # An unowned lead's tasks went to an administrator as a stand-in: they all move.
         for task in _lead_open_tasks(actor=actor, lead=lead):

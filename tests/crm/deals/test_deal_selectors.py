@@ -106,12 +106,13 @@ def test_unknown_status_or_ordering_is_a_field_error(alice, deals):
     }
 
 
-def test_list_reads_related_records_in_one_query(alice, deals, django_assert_max_num_queries):
-    with django_assert_max_num_queries(1):
+def test_list_reads_related_records_and_tags_in_two_queries(alice, deals, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
         for deal in deal_list(actor=alice):
             assert all(
                 (deal.stage.name, deal.pipeline.name, deal.owner.email, deal.contact.full_name, deal.company.name)
             )
+            assert list(deal.tags.all()) == []
 
 
 def test_list_hides_trashed_deals(alice, deals):
