@@ -1,17 +1,26 @@
 """`/api/v1/` on tenant hosts. Each area registers its viewsets here."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from api.activities import ActivityViewSet, TaskViewSet, TimelineView
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
+from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
+from api.workspace import NotificationViewSet, SearchView, TagViewSet, TrashListView, TrashRestoreView
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("products", ProductViewSet, basename="product")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("tags", TagViewSet, basename="tag")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 
@@ -19,6 +28,12 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("timeline/", TimelineView.as_view(), name="timeline"),
+    path("trash/", TrashListView.as_view(), name="trash"),
+    re_path(
+        r"^trash/(?P<kind>[a-z]{1,20})/(?P<id>[0-9]{1,18})/restore/$", TrashRestoreView.as_view(), name="trash-restore"
+    ),
+    path("search/", SearchView.as_view(), name="search"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
