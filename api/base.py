@@ -304,7 +304,7 @@ class RecordViewSet(TenantAPIView, viewsets.GenericViewSet):
     def filters(self) -> dict[str, Any]:
         if self.filter_serializer is None:
             return {}
-        serializer = self.filter_serializer(data=self.request.query_params)
+        serializer = self.filter_serializer(data=self.request.query_params, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
 

@@ -54,6 +54,8 @@ from crm.clients.selectors import company_get, contact_get
 from crm.deals.selectors import deal_get
 from crm.errors import RecordNotFound
 
+PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
+
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, **kwargs)
@@ -83,11 +85,11 @@ class ProductInput(serializers.Serializer):
     name = serializers.CharField(max_length=1000, allow_blank=True)
     description = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
-    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     currency = serializers.CharField(
         max_length=3, required=False, help_text="ISO 4217; the workspace's base currency by default."
     )
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, help_text="Percent.")
+    tax_rate = serializers.DecimalField(**PERCENT, required=False, help_text="Percent.")
     is_active = serializers.BooleanField(required=False, default=True)
 
 
@@ -217,9 +219,9 @@ class LineInput(serializers.Serializer):
     name = serializers.CharField(max_length=1000, allow_blank=True, required=False)
     description = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    discount_percent = serializers.DecimalField(**PERCENT, required=False)
+    tax_rate = serializers.DecimalField(**PERCENT, required=False)
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
 
 
@@ -227,9 +229,9 @@ class LineChangeInput(serializers.Serializer):
     name = serializers.CharField(max_length=1000, allow_blank=True, required=False)
     description = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    discount_percent = serializers.DecimalField(**PERCENT, required=False)
+    tax_rate = serializers.DecimalField(**PERCENT, required=False)
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
 
 
@@ -347,10 +349,9 @@ class QuoteViewSet(
 
     @action(detail=True, methods=["post"], url_path="lines")
     def add_line(self, request, pk=None):
+        quote = self.get_object()
         data = self.validated(LineInput)
-        response = self._change(
-            self.get_object(), lambda quote: quote_line_add(actor=request.user, quote=quote, **data)
-        )
+        response = self._change(quote, lambda quote: quote_line_add(actor=request.user, quote=quote, **data))
         response.status_code = status.HTTP_201_CREATED
         return response
 
