@@ -198,7 +198,7 @@ class ActivityInput(LinksInput):
         stray = sorted(set(attrs) - allowed)
         if stray:
             raise serializers.ValidationError(
-                {field: [_("A %(kind)s entry has no such field.") % {"kind": attrs["kind"]}] for field in stray}
+                {field: [_("Entries of this kind have no such field.")] for field in stray}
             )
         return attrs
 
