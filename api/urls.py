@@ -1,6 +1,6 @@
 """`/api/v1/` on tenant hosts. Each area registers its viewsets here."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -12,12 +12,15 @@ from api.admin import (
     TeamViewSet,
     UserViewSet,
 )
+from api.activities import ActivityViewSet, TaskViewSet, TimelineView
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
+from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.webhooks import WebhookViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
+from api.workspace import NotificationViewSet, SearchView, TagViewSet, TrashListView, TrashRestoreView
 
 router = SimpleRouter()
 router.register("tokens", ApiTokenViewSet, basename="api-token")
@@ -34,6 +37,12 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("lead-forms", LeadFormViewSet, basename="lead-form")
 router.register("deals", DealViewSet, basename="deal")
 router.register("pipelines", PipelineViewSet, basename="pipeline")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("products", ProductViewSet, basename="product")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("tags", TagViewSet, basename="tag")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 
@@ -46,6 +55,12 @@ urlpatterns = [
     path("reports/conversion/", ConversionView.as_view(), name="report-conversion"),
     path("reports/sources/", SourcesView.as_view(), name="report-sources"),
     path("reports/forecast/", ForecastView.as_view(), name="report-forecast"),
+    path("timeline/", TimelineView.as_view(), name="timeline"),
+    path("trash/", TrashListView.as_view(), name="trash"),
+    re_path(
+        r"^trash/(?P<kind>[a-z]{1,20})/(?P<id>[0-9]{1,18})/restore/$", TrashRestoreView.as_view(), name="trash-restore"
+    ),
+    path("search/", SearchView.as_view(), name="search"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -267,14 +267,23 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets sharing a field name (`kind`, `status`) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "TokenKindEnum": "accounts.models.TokenKind",
+        "TaskKindEnum": "crm.activities.models.TaskKind",
+        "TaskStatusEnum": "crm.activities.models.TaskStatus",
+        "ActivityKindEnum": "crm.activities.models.ActivityKind",
+        "EntryKindEnum": "api.activities.ENTRY_KINDS",
+        "QuoteStatusEnum": "crm.catalog.models.QuoteStatus",
+        "NotificationKindEnum": "crm.notifications.models.NotificationKind",
+        "TrashKindEnum": "api.workspace.TRASH_KINDS",
+        "SearchKindEnum": "crm.search.selectors.SearchKind",
+        "StageKindEnum": "crm.deals.models.StageKind",
+        "LeadStatusEnum": "crm.leads.models.LeadStatus",
+    },
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "StageKindEnum": "crm.deals.models.StageKind",
-        "LeadStatusEnum": "crm.leads.models.LeadStatus",
-        "TokenKindEnum": "accounts.models.TokenKind",
-    },
 }
 
 # Security: production (DEBUG off) gets the whole `check --deploy` list.

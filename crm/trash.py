@@ -10,6 +10,8 @@ than the retention period; scheduling it is left to the periodic-jobs owner.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,8 +126,55 @@ def record_restore(*, actor: User | None, record: Trashable) -> Trashable:
     return locked
 
 
-def trash_list(*, actor: User | None, kind: str | None = None, limit: int = 200) -> list[TrashEntry]:
-    """What the actor can see in the trash, most recently trashed first.
+@dataclass(frozen=True)
+class TrashCursor:
+    """Where the next page of the trash starts: the last shown entry's (deleted_at, kind, id)."""
+
+    deleted_at: datetime
+    kind: str
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.deleted_at.isoformat()}|{self.kind}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, text: str) -> TrashCursor:
+        """Read a cursor a client sent back; a tampered one is a field error, not a 500."""
+        broken = ValidationError({"before": [ValidationError(_("This page link is broken."), code="invalid_cursor")]})
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            stamp, kind, pk = raw.split("|")
+            cursor = cls(deleted_at=datetime.fromisoformat(stamp), kind=kind, id=int(pk))
+        except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+            raise broken from error
+        if timezone.is_naive(cursor.deleted_at) or cursor.kind not in TRASHABLE or not 0 < cursor.id < 2**63:
+            raise broken
+        return cursor
+
+
+def _sort_key(entry: TrashEntry) -> tuple:
+    # Most recently trashed first; ties by kind (the page's section order), then newest id.
+    return (-entry.deleted_at.timestamp(), list(TRASHABLE).index(entry.kind), -entry.id)
+
+
+def _after(name: str, cursor: TrashCursor) -> Q:
+    """Rows of kind `name` that come after `cursor` in the trash's order."""
+    later_kind = list(TRASHABLE).index(name) > list(TRASHABLE).index(cursor.kind)
+    if later_kind:
+        same_time = Q(deleted_at=cursor.deleted_at)
+    elif name == cursor.kind:
+        same_time = Q(deleted_at=cursor.deleted_at, pk__lt=cursor.id)
+    else:
+        same_time = Q(pk__in=[])
+    return Q(deleted_at__lt=cursor.deleted_at) | same_time
+
+
+def trash_list(
+    *, actor: User | None, kind: str | None = None, limit: int = 200, before: TrashCursor | None = None
+) -> list[TrashEntry]:
+    """What the actor can see in the trash, most recently trashed first: at most `limit`
+    entries, starting after `before` (a cursor from `trash_cursor(entry)`).
 
     One query per kind (at most `limit` rows each); `kind` narrows to one section and
     must be a key of TRASHABLE (ValidationError on `kind`, code `invalid_choice`).
@@ -139,6 +188,8 @@ def trash_list(*, actor: User | None, kind: str | None = None, limit: int = 200)
     for name in kinds:
         model = TRASHABLE[name]
         queryset = access.visible(model.all_objects.filter(deleted_at__isnull=False), actor=actor)
+        if before is not None:
+            queryset = queryset.filter(_after(name, before))
         for record in queryset.select_related("deleted_by").order_by("-deleted_at", "-pk")[:limit]:
             entries.append(
                 TrashEntry(
@@ -150,8 +201,26 @@ def trash_list(*, actor: User | None, kind: str | None = None, limit: int = 200)
                     record=record,
                 )
             )
-    entries.sort(key=lambda entry: entry.deleted_at, reverse=True)
-    return entries
+    entries.sort(key=_sort_key)
+    return entries[:limit]
+
+
+def trash_entry_get(*, actor: User | None, kind: str, record_id: int) -> Trashable:
+    """A record in the trash that `actor` can see; RecordNotFound for an unknown kind, a
+    missing or live record, or one the actor cannot see (all look the same)."""
+    model = TRASHABLE.get(kind)
+    record = None
+    if model is not None:
+        queryset = model.all_objects.filter(pk=record_id, deleted_at__isnull=False)
+        record = access.visible(queryset, actor=actor).first()
+    if record is None:
+        raise RecordNotFound(_("This record is not in the trash or you cannot see it."))
+    return record
+
+
+def trash_cursor(entry: TrashEntry) -> TrashCursor:
+    """The cursor of the page that follows `entry`."""
+    return TrashCursor(deleted_at=entry.deleted_at, kind=entry.kind, id=entry.id)
 
 
 def _detach_shared_links(model: type[Trashable], pks: Sequence[int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
@@ -11,10 +12,22 @@ from accounts.models import User
 from crm import access
 from crm.catalog.models import Product, Quote
 from crm.errors import RecordNotFound
+from crm.selectors import day_range
+from crm.validation import FieldErrors
 
 if TYPE_CHECKING:
     from crm.clients.models import Company, Contact
     from crm.deals.models import Deal
+
+# ordering parameter → ORDER BY; the id makes pages stable.
+QUOTE_ORDERINGS = {
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "total": ("total", "id"),
+    "-total": ("-total", "-id"),
+}
 
 
 def _as_id(value: Any) -> int | None:
@@ -51,24 +64,37 @@ def quote_list(
     *,
     actor: User | None,
     status: str | None = None,
+    owner: User | None = None,
     deal: Deal | int | None = None,
     contact: Contact | int | None = None,
     company: Company | int | None = None,
+    created_from: date | datetime | None = None,
+    created_to: date | datetime | None = None,
+    ordering: str = "-created",
 ) -> QuerySet[Quote]:
     """Live proposals `actor` may see, newest first, with deal, contact, company and owner joined in.
 
-    Filters (each optional): status, deal, contact, company (a record or its id).
+    Filters (each optional): status, owner, deal, contact, company (a record or its id),
+    creation dates (a bare date is its whole day, both ends inclusive). `ordering` is a
+    key of QUOTE_ORDERINGS (ValidationError on `ordering`, code `invalid_choice`).
     """
+    if ordering not in QUOTE_ORDERINGS:
+        errors = FieldErrors()
+        errors.add("ordering", _("This list cannot be sorted that way."), "invalid_choice")
+        errors.raise_if_any()
     quotes = access.visible(Quote.objects.all(), actor=actor).select_related("deal", "contact", "company", "owner")
     if status:
         quotes = quotes.filter(status=status)
+    if owner is not None:
+        quotes = quotes.filter(owner=owner)
     if deal is not None:
         quotes = quotes.filter(deal=deal)
     if contact is not None:
         quotes = quotes.filter(contact=contact)
     if company is not None:
         quotes = quotes.filter(company=company)
-    return quotes.order_by("-created_at", "-id")
+    quotes = quotes.filter(day_range("created_at", created_from, created_to))
+    return quotes.order_by(*QUOTE_ORDERINGS[ordering])
 
 
 def quote_get(*, actor: User | None, quote_id: Any) -> Quote:

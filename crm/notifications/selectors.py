@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from crm.errors import RecordNotFound
 from crm.notifications.models import Notification
 
 MAX_PAGE = 100
@@ -70,6 +71,21 @@ def inbox(*, user: User, unread_only: bool = False, limit: int = 20, before: Inb
     rows = rows[:limit]
     next_before = InboxCursor(created_at=rows[-1].created_at, id=rows[-1].pk) if has_more else None
     return InboxPage(notifications=rows, next_before=next_before)
+
+
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """`user`'s notifications as a queryset, newest first, ordered by (created_at, id)
+    descending, for callers that page by keyset themselves (the API's cursor pages use
+    the `notification_inbox_all` index exactly as `inbox()` does)."""
+    return _inbox_queryset(user=user, unread_only=unread_only)
+
+
+def notification_get(*, user: User, notification_id: int) -> Notification:
+    """One of `user`'s notifications; RecordNotFound for a missing one or someone else's."""
+    notification = _inbox_queryset(user=user, unread_only=False).filter(pk=notification_id).first()
+    if notification is None:
+        raise RecordNotFound(_("This notification does not exist."))
+    return notification
 
 
 def unread_count(*, user: User) -> int:
