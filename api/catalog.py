@@ -235,7 +235,7 @@ class LineChangeInput(serializers.Serializer):
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
 
 
-class ReorderInput(serializers.Serializer):
+class LinesReorderInput(serializers.Serializer):
     line_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         max_length=1000,
@@ -300,7 +300,7 @@ def _quote_action(summary: str, *, request: Any = None, status_code: int = 200, 
     ),
     destroy=extend_schema(summary="Move a proposal to the trash", parameters=[IF_MATCH_HEADER], responses={204: None}),
     add_line=_quote_action("Append a line to a draft (answers the whole quote)", request=LineInput, status_code=201),
-    reorder_lines=_quote_action("Put a draft's lines in a new order", request=ReorderInput),
+    reorder_lines=_quote_action("Put a draft's lines in a new order", request=LinesReorderInput),
     mark_sent=_quote_action("Record that a draft was sent to the customer"),
     accept=_quote_action("Mark a sent proposal accepted"),
     reject=_quote_action("Mark a sent proposal rejected"),
@@ -383,7 +383,7 @@ class QuoteViewSet(
     @action(detail=True, methods=["post"], url_path="lines/reorder")
     def reorder_lines(self, request, pk=None):
         quote = self.get_object()
-        data = self.validated(ReorderInput)
+        data = self.validated(LinesReorderInput)
         return self._change(quote, lambda quote: quote_lines_reorder(actor=request.user, quote=quote, **data))
 
     @action(detail=True, methods=["post"], url_path="mark-sent")

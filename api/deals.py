@@ -357,7 +357,7 @@ class StageDeletedSerializer(serializers.Serializer):
     moved_deals = serializers.IntegerField(read_only=True)
 
 
-class ReorderInput(serializers.Serializer):
+class StagesReorderInput(serializers.Serializer):
     stage_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         max_length=100,
@@ -390,7 +390,7 @@ STAGE_ID = OpenApiParameter("stage_id", int, OpenApiParameter.PATH)
     ),
     reorder=extend_schema(
         summary="Put a pipeline's stages in a new order (administrators)",
-        request=ReorderInput,
+        request=StagesReorderInput,
         responses={200: PipelineSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     ),
@@ -501,6 +501,6 @@ class PipelineViewSet(ListRecordsMixin, RetrieveRecordMixin, CreateRecordMixin, 
     @action(detail=True, methods=["post"])
     def reorder(self, request, pk=None):
         pipeline = self.get_object()
-        data = self.validated(ReorderInput)
+        data = self.validated(StagesReorderInput)
         stages_reorder(actor=request.user, pipeline=pipeline, stage_ids=data["stage_ids"])
         return self.respond(pipeline_get(actor=request.user, pipeline_id=pipeline.pk))

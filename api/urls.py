@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from api.activities import ActivityViewSet, TaskViewSet, TimelineView
 from api.admin import (
     InvitationViewSet,
     RoleViewSet,
@@ -12,14 +13,13 @@ from api.admin import (
     TeamViewSet,
     UserViewSet,
 )
-from api.activities import ActivityViewSet, TaskViewSet, TimelineView
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
-from api.webhooks import WebhookViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
+from api.webhooks import WebhookViewSet
 from api.workspace import NotificationViewSet, SearchView, TagViewSet, TrashListView, TrashRestoreView
 
 router = SimpleRouter()

@@ -163,13 +163,10 @@ def _paths(rng: random.Random, per_case: int) -> dict[str, list[str]]:
     far_names = sorted(rng.sample(names, min(20, len(names))))
     return {
         "contacts page_size=50": [
-            "/api/v1/contacts/?page_size=50"
-            + (f"&cursor={_cursor_after(name)}" if index % 2 and name else "")
+            "/api/v1/contacts/?page_size=50" + (f"&cursor={_cursor_after(name)}" if index % 2 and name else "")
             for index, name in enumerate(far_names * (per_case // max(1, len(far_names)) + 1))
         ][:per_case],
-        "contacts ?search=": [
-            f"/api/v1/contacts/?search={name.split(' ')[0][:4]}" for name in (names * 2)[:per_case]
-        ],
+        "contacts ?search=": [f"/api/v1/contacts/?search={name.split(' ')[0][:4]}" for name in (names * 2)[:per_case]],
         "deals ?stage=": [f"/api/v1/deals/?stage={stages[index % len(stages)]}" for index in range(per_case)],
     }
 
@@ -205,7 +202,7 @@ def _queries_per_list(token: str) -> dict[str, str]:
     return counts
 
 
-class _gunicorn:  # noqa: N801 - used as a context manager, reads like a statement
+class _gunicorn:
     def __init__(self, *, workers: int):
         self.workers = workers
 
@@ -219,7 +216,7 @@ class _gunicorn:  # noqa: N801 - used as a context manager, reads like a stateme
         log.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "DEBUG": "0", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING"}
         self.log = log.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
