@@ -12,7 +12,6 @@ poolers). Lease times come from the database clock (`now()`), not the web node's
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +27,7 @@ from accounts.audit import audit_record
 from accounts.errors import NoSeatAvailable, SeatLimitReached, SeatNotAssigned
 from accounts.models import AccessSettings, LeaseKind, ReleaseReason, SeatLease, SeatType, SeatUsageDay, User
 from accounts.policy import require_capability
+from config.locks import advisory_xact_lock
 from tenants.selectors import tenant_current
 
 DEFAULT_IDLE_MINUTES = 15
@@ -54,9 +54,7 @@ def access_settings() -> AccessSettings:
 
 def _lock_seats() -> None:
     """Serialise seat changes of this tenant until the transaction ends."""
-    key = int.from_bytes(hashlib.sha256(f"seats:{connection.schema_name}".encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    advisory_xact_lock(f"seats:{connection.schema_name}")
 
 
 def _idle_cutoff(settings: AccessSettings):

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -24,6 +24,7 @@ from accounts.errors import AccountsError, PermissionRefused, PlanLimitReached
 from accounts.models import ApiToken, LeaseKind, ReleaseReason, Role, SeatType, TokenKind, User
 from accounts.policy import has_capability, require_capability
 from accounts.seats import seat_lease_acquire, seat_lease_release, seat_lease_touch
+from config.locks import advisory_xact_lock
 from tenants.selectors import tenant_current
 
 TOKEN_PREFIX = "crm_"  # noqa: S105 - a visible marker, not a secret
@@ -175,6 +176,8 @@ def integration_token_create(
         raise PermissionRefused(_("You cannot give a token powers you don't have yourself."))
     if requests_per_minute is not None and requests_per_minute < 1:
         raise AccountsError(_("The request limit must be at least 1 per minute."), code="validation_error")
+    # Two administrators creating the last allowed token at once: one waits, then counts it.
+    advisory_xact_lock(f"integration-tokens:{connection.schema_name}")
     tenant = tenant_current()
     allowed = tenant.plan.max_integration_tokens if tenant is not None and tenant.plan is not None else 0
     in_use = integration_tokens_live().count()

@@ -11,3 +11,5 @@ urlpatterns = [
     path("forms/", include("crm.leads.urls")),
     path("api/v1/", include("api.urls")),
 ]
+
+handler404 = "api.not_found.not_found"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from django_tenants.utils import schema_context
 from accounts import roles as account_roles
 from accounts.models import SeatType, User
 from accounts.services import roles_create_defaults, user_create
+from config.locks import advisory_xact_lock
 from crm.deals.services import pipeline_create_default
 from crm.services import workspace_settings_create
 from tenants import schema_template
@@ -104,7 +104,7 @@ def tenant_signup(*, request: SignupRequest) -> Tenant:
     schema_name = schema_name_for(slug)
     connection.set_schema_to_public()
     with transaction.atomic():
-        _lock_slug(slug)
+        advisory_xact_lock(f"signup:{slug}")
         if Tenant.objects.filter(slug__iexact=slug).exists() or Tenant.objects.filter(schema_name=schema_name).exists():
             raise SignupRejected({"slug": [(_("This address is already taken."), "taken")]})
         schema_template.schema_create_from_template(schema_name)
@@ -147,12 +147,6 @@ def workspace_initialize(*, admin_name: str, admin_email: str, admin_password: s
     workspace_settings_create(language=language)
     pipeline_create_default(language=language)
     return admin
-
-
-def _lock_slug(slug: str) -> None:
-    key = int.from_bytes(hashlib.sha256(f"signup:{slug}".encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def tenant_usage_refresh() -> Tenant:

@@ -1,0 +1,18 @@
+"""A URL under /api/ that matches nothing answers in the API's error shape, not a web page."""
+
+from __future__ import annotations
+
+
+def test_unknown_api_path_is_a_json_404(api_a):
+    response = api_a.patch("/api/v1/pipelines/1/stages/-5/", {})
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_unknown_web_path_is_still_the_site_page(client_a):
+    response = client_a.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
