@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
+    path("billing/", include("billing.urls")),
 ]
