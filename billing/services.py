@@ -109,7 +109,7 @@ def plans_sync() -> list[StripePlan]:
 
 def _retrieve_or_none(retrieve, object_id: str):
     try:
-        return retrieve(object_id)
+        return stripe_api.as_dict(retrieve(object_id))
     except stripe.InvalidRequestError as error:
         if error.http_status == 404:
             return None
@@ -165,7 +165,7 @@ def customer_ensure(*, tenant: Tenant) -> Customer:
         if customer is None:
             customer = Customer(tenant=locked)
         customer.stripe_id = created["id"]
-        customer.email = created.get("email") or ""
+        customer.email = created["email"] or ""
         customer.deleted_at = None
         customer.default_payment_method = ""
         customer.card_brand = customer.card_last4 = ""
@@ -197,7 +197,7 @@ def card_save_from_setup_intent(*, tenant: Tenant, setup_intent_id: str, now: da
     customer = customer_ensure(tenant=tenant)
     client = stripe_api.client()
     try:
-        intent = client.v1.setup_intents.retrieve(setup_intent_id)
+        intent = stripe_api.as_dict(client.v1.setup_intents.retrieve(setup_intent_id))
     except stripe.InvalidRequestError as error:
         raise BillingError(_("This card setup was not found."), code="not_found") from error
     except stripe.StripeError as error:
@@ -210,7 +210,7 @@ def card_save_from_setup_intent(*, tenant: Tenant, setup_intent_id: str, now: da
     if not isinstance(payment_method_id, str):
         payment_method_id = payment_method_id["id"]
     try:
-        method = client.v1.payment_methods.retrieve(payment_method_id)
+        method = stripe_api.as_dict(client.v1.payment_methods.retrieve(payment_method_id))
         if method.get("customer") != customer.stripe_id:
             client.v1.payment_methods.attach(
                 payment_method_id,
@@ -258,7 +258,7 @@ def customer_sync(*, customer: Customer) -> Customer:
     """Re-read the customer and its default card from Stripe (a deleted customer is marked so)."""
     client = stripe_api.client()
     try:
-        remote = client.v1.customers.retrieve(customer.stripe_id)
+        remote = stripe_api.as_dict(client.v1.customers.retrieve(customer.stripe_id))
     except stripe.InvalidRequestError as error:
         if error.http_status != 404:
             raise
@@ -273,7 +273,7 @@ def customer_sync(*, customer: Customer) -> Customer:
         method_id = method_id["id"]
     card = {}
     if method_id:
-        card = client.v1.payment_methods.retrieve(method_id).get("card") or {}
+        card = stripe_api.as_dict(client.v1.payment_methods.retrieve(method_id)).get("card") or {}
     customer.email = remote.get("email") or ""
     customer.default_payment_method = method_id
     customer.card_brand = card.get("brand") or ""
@@ -286,7 +286,7 @@ def customer_sync(*, customer: Customer) -> Customer:
 
 def _pay_open_invoices(*, customer: Customer, payment_method_id: str, now: datetime) -> None:
     client = stripe_api.client()
-    invoices = client.v1.invoices.list(params={"customer": customer.stripe_id, "limit": 20})
+    invoices = stripe_api.as_dict(client.v1.invoices.list(params={"customer": customer.stripe_id, "limit": 20}))
     subscriptions = set()
     for invoice in invoices.get("data", []):
         if invoice.get("status") != "open":
@@ -493,14 +493,16 @@ def subscription_store(*, remote: dict, now: datetime, reason: str, event=None) 
 
 def invoices_sync(*, customer: Customer) -> None:
     """Re-read the customer's recent invoices (history on the billing page)."""
-    listed = stripe_api.client().v1.invoices.list(params={"customer": customer.stripe_id, "limit": 24})
+    listed = stripe_api.as_dict(
+        stripe_api.client().v1.invoices.list(params={"customer": customer.stripe_id, "limit": 24})
+    )
     for remote in listed.get("data", []):
-        invoice_store(remote=stripe_api.as_dict(remote), customer=customer)
+        invoice_store(remote=remote, customer=customer)
 
 
 def invoice_sync(*, stripe_id: str, failed_at: datetime | None = None) -> Invoice | None:
     try:
-        remote = stripe_api.client().v1.invoices.retrieve(stripe_id)
+        remote = stripe_api.as_dict(stripe_api.client().v1.invoices.retrieve(stripe_id))
     except stripe.InvalidRequestError as error:
         if error.http_status == 404:
             return None
@@ -508,7 +510,7 @@ def invoice_sync(*, stripe_id: str, failed_at: datetime | None = None) -> Invoic
     customer = Customer.objects.filter(stripe_id=remote.get("customer")).first()
     if customer is None:
         return None
-    return invoice_store(remote=stripe_api.as_dict(remote), customer=customer, failed_at=failed_at)
+    return invoice_store(remote=remote, customer=customer, failed_at=failed_at)
 
 
 def invoice_store(*, remote: dict, customer: Customer, failed_at: datetime | None = None) -> Invoice:
