@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing.models import StatusChange, Subscription
+from billing.models import Invoice, StatusChange, Subscription
 from billing.status import LIVE_STATUSES, Dunning, read_only_at, status_for, suspended_at
 from tenants.models import Tenant, TenantStatus
 from tenants.status import tenant_billing_state_set, tenant_retention_warning_mark, tenant_subscription_set
@@ -42,7 +42,7 @@ def tenant_billing_apply(*, tenant: Tenant, now: datetime, reason: str, event=No
     True when the status changed.
     """
     with transaction.atomic():
-        tenant = Tenant.objects.select_for_update().select_related("plan").get(pk=tenant.pk)
+        tenant = Tenant.objects.select_for_update(of=("self",)).select_related("plan").get(pk=tenant.pk)
         if tenant.is_public:
             return False
         subscription = (
@@ -52,8 +52,17 @@ def tenant_billing_apply(*, tenant: Tenant, now: datetime, reason: str, event=No
             .first()
         )
         subscription_status = subscription.status if subscription is not None else None
+        if subscription_status == "active" and _has_failed_open_invoice(subscription):
+            # Stripe can be set to leave a subscription `active` while it retries a failed
+            # invoice (and localstripe always does): an unpaid renewal is overdue all the same.
+            subscription_status = "past_due"
         if subscription is not None and subscription_status in LIVE_STATUSES and subscription.plan is not None:
-            tenant_subscription_set(tenant=tenant, plan=subscription.plan, paid_seats=subscription.quantity)
+            tenant_subscription_set(
+                tenant=tenant,
+                plan=subscription.plan,
+                paid_seats=subscription.quantity,
+                paid_from=now if subscription_status == "active" else None,
+            )
         outcome = status_for(
             subscription_status=subscription_status,
             plan_is_free=tenant.plan.is_free,
@@ -79,6 +88,12 @@ def tenant_billing_apply(*, tenant: Tenant, now: datetime, reason: str, event=No
                     partial(status_email_send, tenant_id=tenant.pk, status=outcome.status), robust=True
                 )
     return changed
+
+
+def _has_failed_open_invoice(subscription: Subscription) -> bool:
+    return Invoice.objects.filter(
+        subscription_stripe_id=subscription.stripe_id, status="open", payment_failed_at__isnull=False
+    ).exists()
 
 
 def dunning_sweep(*, now: datetime) -> int:
@@ -107,7 +122,7 @@ def retention_until(tenant: Tenant) -> datetime | None:
 
 def _retention_warn(*, tenant_id: int, now: datetime) -> None:
     with transaction.atomic():
-        tenant = Tenant.objects.select_for_update().select_related("plan").get(pk=tenant_id)
+        tenant = Tenant.objects.select_for_update(of=("self",)).select_related("plan").get(pk=tenant_id)
         until = retention_until(tenant)
         if tenant.retention_warning_sent_at is not None or until is None or now < until - RETENTION_WARNING:
             return

@@ -150,9 +150,10 @@ def _customer_deleted(*, event, obj, customer, now) -> None:
     customer = services.customer_sync(customer=customer)
     if customer.deleted_at is None:
         return
-    for subscription in Subscription.objects.filter(customer=customer).exclude(status="canceled"):
-        if services.subscription_sync(stripe_id=subscription.stripe_id, now=now, reason=event.type) is None:
-            Subscription.objects.filter(pk=subscription.pk).update(status="canceled", ended_at=now, updated_at=now)
+    # Stripe cancels every subscription of a deleted customer at once (localstripe does not).
+    Subscription.objects.filter(customer=customer).exclude(status="canceled").update(
+        status="canceled", ended_at=now, updated_at=now
+    )
     tenant_billing_apply(tenant=customer.tenant, now=now, reason=event.type, event=event)
 
 

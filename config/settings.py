@@ -309,6 +309,8 @@ LOGGING = {
         "celery": {"level": "INFO"},
         # fpdf2's font subsetting logs ~40 INFO lines per proposal PDF.
         "fontTools": {"level": "WARNING"},
+        # The Stripe client logs every request and response at INFO.
+        "stripe": {"level": "WARNING"},
     },
 }
 

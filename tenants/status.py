@@ -67,12 +67,22 @@ def tenant_billing_state_set(
     return changed
 
 
-def tenant_subscription_set(*, tenant: Tenant, plan: Plan, paid_seats: int) -> None:
-    """Plan and paid named seats as Stripe confirmed them: the seat capacity follows at once."""
+def tenant_subscription_set(*, tenant: Tenant, plan: Plan, paid_seats: int, paid_from: datetime | None) -> None:
+    """Plan and paid named seats as Stripe confirmed them: the seat capacity follows at once.
+
+    `paid_from` (the first paid moment) ends a trial that was still running: the trial
+    is over once the workspace pays, so a later cancellation does not bring it back.
+    """
+    fields = []
     if tenant.plan_id != plan.pk or tenant.paid_seats != paid_seats:
         tenant.plan = plan
         tenant.paid_seats = paid_seats
-        tenant.save(update_fields=["plan", "paid_seats", "updated_at"])
+        fields += ["plan", "paid_seats"]
+    if paid_from is not None and tenant.trial_ends_at is not None and tenant.trial_ends_at > paid_from:
+        tenant.trial_ends_at = paid_from
+        fields.append("trial_ends_at")
+    if fields:
+        tenant.save(update_fields=[*fields, "updated_at"])
 
 
 def tenant_retention_warning_mark(*, tenant: Tenant, now: datetime) -> None:

@@ -56,5 +56,8 @@ def test_every_sync_write_carries_our_idempotency_key(recorder, settings):
 
     writes = recorder.writes()
     assert writes, "a new price must be written to Stripe"
-    assert all(write.headers.get("Idempotency-Key", "").startswith("crm:plan-create:") or
-               write.headers.get("Idempotency-Key", "").startswith("crm:product-") for write in writes)
+    assert all(
+        write.headers.get("Idempotency-Key", "").startswith("crm:plan-create:")
+        or write.headers.get("Idempotency-Key", "").startswith("crm:product-")
+        for write in writes
+    )
