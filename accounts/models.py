@@ -70,6 +70,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform staff"), default=False)
     # A named seat is this person's alone; concurrent users share the pool while signed in.
     seat_type = models.CharField(_("seat"), max_length=10, choices=SeatType.choices, default=SeatType.NONE)
+    # The stand-in of an integration token: acts with its token's role, never signs in,
+    # holds no seat and is left out of people lists.
+    is_integration = models.BooleanField(_("integration"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -241,3 +244,46 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class TokenKind(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    INTEGRATION = "integration", _("Integration")
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API, stored as a SHA-256 hash (the secret is shown once).
+
+    A personal token is a signed-in session of its owner: it holds a seat lease
+    (`lease_key`) like a browser does. An integration token belongs to the workspace, acts
+    through its own stand-in user with the role chosen by an administrator, and takes
+    no seat.
+    """
+
+    kind = models.CharField(_("kind"), max_length=12, choices=TokenKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    created_by = models.ForeignKey(
+        User, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    prefix = models.CharField(_("starts with"), max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    lease_key = models.CharField(max_length=64, blank=True)
+    requests_per_minute = models.PositiveIntegerField(
+        _("requests per minute"), null=True, blank=True, help_text=_("Empty: the plan's limit.")
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

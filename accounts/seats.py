@@ -64,9 +64,9 @@ def _idle_cutoff(settings: AccessSettings):
 
 
 def _expire_idle(settings: AccessSettings) -> int:
-    return SeatLease.objects.filter(
-        released_at__isnull=True, kind=LeaseKind.WEB, last_seen_at__lt=_idle_cutoff(settings)
-    ).update(released_at=Now(), release_reason=ReleaseReason.EXPIRED)
+    return SeatLease.objects.filter(released_at__isnull=True, last_seen_at__lt=_idle_cutoff(settings)).update(
+        released_at=Now(), release_reason=ReleaseReason.EXPIRED
+    )
 
 
 def _admin_names() -> str:
@@ -118,9 +118,9 @@ def seat_lease_acquire(
 
 
 def _no_seat_available(capacity: int, settings: AccessSettings) -> NoSeatAvailable:
-    oldest = SeatLease.objects.filter(
-        released_at__isnull=True, seat_type=SeatType.CONCURRENT, kind=LeaseKind.WEB
-    ).aggregate(oldest=Min("last_seen_at"))["oldest"]
+    oldest = SeatLease.objects.filter(released_at__isnull=True, seat_type=SeatType.CONCURRENT).aggregate(
+        oldest=Min("last_seen_at")
+    )["oldest"]
     next_free_at = oldest + timedelta(minutes=settings.idle_timeout_minutes) if oldest else None
     message = ngettext(
         "The workspace's %(seats)d shared seat is in use.",
@@ -172,7 +172,7 @@ def seat_lease_touch(*, session_key: str, renew_after: timedelta = timedelta(min
     )
     if lease is None or lease.released_at is not None:
         return lease
-    if lease.kind == LeaseKind.WEB and lease.last_seen_at < lease.db_now - timedelta(minutes=lease.idle_minutes):
+    if lease.last_seen_at < lease.db_now - timedelta(minutes=lease.idle_minutes):
         seat_lease_release(session_key=session_key, reason=ReleaseReason.EXPIRED)
         lease.released_at, lease.release_reason = lease.db_now, ReleaseReason.EXPIRED
         return lease
