@@ -147,3 +147,13 @@ def test_suspended_workspace_stops_collecting_leads_without_naming_the_reason(cl
 
 def test_public_host_is_never_blocked(public_client):
     assert public_client.get("/pricing/").status_code == 200
+
+
+def test_the_read_only_page_speaks_the_visitors_language(alice_client, tenant_a):
+    set_status(tenant_a, TenantStatus.READ_ONLY)
+
+    response = alice_client.post("/", {}, HTTP_ACCEPT_LANGUAGE="ar")
+
+    assert response.status_code == 403
+    assert "مساحة العمل هذه للقراءة فقط" in response.content.decode()
+    assert 'dir="rtl"' in response.content.decode()
