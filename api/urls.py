@@ -14,6 +14,7 @@ from api.admin import (
     UserViewSet,
 )
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
+from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.deals import DealViewSet, PipelineViewSet
@@ -61,6 +62,7 @@ urlpatterns = [
         r"^trash/(?P<kind>[a-z]{1,20})/(?P<id>[0-9]{1,18})/restore/$", TrashRestoreView.as_view(), name="trash-restore"
     ),
     path("search/", SearchView.as_view(), name="search"),
+    path("billing/", BillingView.as_view(), name="billing"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

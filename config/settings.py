@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SeatMiddleware",
+    "tenants.middleware.TenantStatusMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -242,6 +243,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "workspace-usage-refresh": {"task": "tenants.tasks.workspace_usage_refresh_all", "schedule": 60 * 60},
     # Overdue-task reminders: one run per tenant every 5 minutes; each task at most once per interval.
     "task-overdue-reminders": {"task": "crm.activities.tasks.overdue_reminders_dispatch", "schedule": 5 * 60},
+    # Billing clock: trial ends, grace periods, suspensions, data-retention warnings.
+    "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
@@ -305,10 +308,13 @@ SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBU
 SENTRY_SEND_PII = env.bool("SENTRY_SEND_PII", default=False)
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 
-# Stripe (used by the billing app).
+# Stripe (used by the billing app). No key: billing is off (`make run` starts localstripe
+# on loopback and sets these). STRIPE_API_BASE points the client at another server.
 STRIPE_API_KEY = secret("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = secret("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 
 # Structured logs: one JSON object per line, each carrying tenant and request id.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -330,6 +336,8 @@ LOGGING = {
         "celery": {"level": "INFO"},
         # fpdf2's font subsetting logs ~40 INFO lines per proposal PDF.
         "fontTools": {"level": "WARNING"},
+        # The Stripe client logs every request and response at INFO.
+        "stripe": {"level": "WARNING"},
     },
 }
 

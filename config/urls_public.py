@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from api.public import PlanListView, SignupView
+from billing.views import webhook as stripe_webhook
 from tenants import views
 
 admin.site.site_header = _("CRM platform administration")
@@ -18,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/plans/", PlanListView.as_view(), name="api-plans"),
     path("api/v1/signup/", SignupView.as_view(), name="api-signup"),
+    path("billing/webhook/", stripe_webhook, name="stripe-webhook"),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
+    path("billing/", include("billing.urls")),
     path("api/v1/", include("api.urls")),
 ]
 

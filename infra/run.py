@@ -22,6 +22,11 @@ Before the children start: `platform_setup` (migrations, tenant template), `demo
 (the `demo` workspace, once) and the platform staff account on the public schema. All of
 them are idempotent, so a second `make run` keeps every piece of data.
 
+Billing: without STRIPE_API_KEY, a localstripe server (infra/localstripe_server.py) runs
+on 127.0.0.1:LOCALSTRIPE_PORT (default 8420, its data in DATA_DIR), the children get
+test keys pointing at it, its webhooks are sent to our /billing/webhook/ and the plans
+are synced to it (`stripe_plans_sync`), so the billing page works with no Stripe account.
+
 Environment: BASE_DOMAIN (default localhost:8000; the port in it is the port we bind),
 PORT (overrides that port), DATA_DIR (default ./.data; holds the beat schedule),
 DATABASE_URL (when set, no embedded PostgreSQL is used), PG_PORT and PG_DATA_DIR (the
@@ -34,12 +39,15 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +93,8 @@ class Config:
     embedded_pg: bool
     pg_port: int
     pg_data: Path
+    local_stripe: bool = False
+    stripe_port: int = 8420
 
     @property
     def public_url(self) -> str:
@@ -105,6 +115,8 @@ class Config:
             embedded_pg=not environ.get("DATABASE_URL") and not environ.get("DATABASE_URL_FILE"),
             pg_port=int(environ.get("PG_PORT") or embedded_pg.DEFAULT_PORT),
             pg_data=Path(environ.get("PG_DATA_DIR") or embedded_pg.DEFAULT_DATA_DIR).resolve(),
+            local_stripe=not environ.get("STRIPE_API_KEY") and not environ.get("STRIPE_API_KEY_FILE"),
+            stripe_port=int(environ.get("LOCALSTRIPE_PORT") or 8420),
         )
 
 
@@ -301,6 +313,8 @@ class Supervisor:
         else:
             self.log("PostgreSQL: DATABASE_URL from the environment")
         self.run_step("setup", self.manage("platform_setup"))
+        if self.config.local_stripe:
+            self.start_localstripe()
         demo = self.run_step("demo", self.manage("demo_create"))
         info = {
             "demo_url": f"{self.config.scheme}://demo.{self.config.base_domain}/login/",
@@ -330,6 +344,39 @@ class Supervisor:
                     info["staff_login"] = f"{STAFF_EMAIL} / the password printed when it was created"
         self.log(f"setup done in {time.monotonic() - started:.1f} s")
         return info
+
+    def start_localstripe(self) -> None:
+        """A loopback localstripe for billing, with test keys for the children and our webhook."""
+        port = self.config.stripe_port
+        if not port_free(port):
+            raise StepFailed(f"stripe: port {port} on 127.0.0.1 is taken; set LOCALSTRIPE_PORT or STRIPE_API_KEY")
+        state = self.config.data_dir / "localstripe.pickle"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        child = Child("stripe", [sys.executable, "-m", "infra.localstripe_server", "--port", str(port),
+                                 "--state-file", str(state)])  # fmt: skip
+        self.children.append(child)
+        child.start(self.env, self.out)
+        deadline = time.monotonic() + 20
+        while not port_answers(port):
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise StepFailed("stripe: localstripe did not start")
+            if self.stop_requested.wait(POLL_INTERVAL):
+                raise StopRequested
+        base = f"http://127.0.0.1:{port}"
+        secret = "whsec_local_" + secrets.token_hex(16)
+        self.env.update(
+            STRIPE_API_KEY="sk_test_localstripe",
+            STRIPE_API_BASE=base,
+            STRIPE_WEBHOOK_SECRET=secret,
+            STRIPE_PUBLISHABLE_KEY="pk_test_localstripe",
+            STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+        )
+        body = urllib.parse.urlencode(
+            {"url": f"http://{self.config.hostname}:{self.config.port}/billing/webhook/", "secret": secret}
+        ).encode()
+        urllib.request.urlopen(f"{base}/_config/webhooks/crm", data=body, timeout=5).close()  # noqa: S310 - loopback
+        self.log(f"Stripe: localstripe on {base} (test keys; webhooks to /billing/webhook/)")
+        self.run_step("plans", self.manage("stripe_plans_sync"))
 
     def start_children(self) -> None:
         port = self.config.port

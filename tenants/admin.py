@@ -18,16 +18,35 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "plan", "status", "trial_ends_at", "created_at"]
+    list_display = ["slug", "name", "plan", "status", "paid_seats", "trial_ends_at", "dunning_started_at", "created_at"]
     list_filter = ["status", "plan"]
     search_fields = ["slug", "name", "owner_email"]
-    readonly_fields = ["schema_name", "created_at", "updated_at"]
+    # Plan, paid seats and status follow Stripe (billing); staff change them there, not here.
+    readonly_fields = [
+        "schema_name",
+        "paid_seats",
+        "dunning_started_at",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [DomainInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "schema_name", "owner_email", "language"]}),
         (
             _("Plan and status"),
-            {"fields": ["plan", "status", "trial_ends_at", "extra_named_seats", "extra_concurrent_seats"]},
+            {
+                "fields": [
+                    "plan",
+                    "status",
+                    "trial_ends_at",
+                    "paid_seats",
+                    "extra_named_seats",
+                    "extra_concurrent_seats",
+                    "dunning_started_at",
+                    "status_changed_at",
+                ]
+            },
         ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]

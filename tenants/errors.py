@@ -12,3 +12,40 @@ class SignupRejected(Exception):
 
     def messages(self) -> dict[str, list[str]]:
         return {field: [str(message) for message, _code in items] for field, items in self.errors.items()}
+
+
+class TenantReadOnly(Exception):
+    """A write to a workspace whose subscription is unpaid past its grace period.
+
+    Reads, sign-in, exports, backups and the billing page keep working (see
+    tenants.middleware.TenantStatusMiddleware); nothing is ever deleted for billing reasons.
+    """
+
+    code = "tenant_read_only"
+    http_status = 403
+
+    def __init__(self, message: str = ""):
+        from django.utils.translation import gettext
+
+        self.message = message or gettext(
+            "This workspace is read-only because its subscription is unpaid. "
+            "Your data is safe; an administrator can restore full access on the billing page."
+        )
+        super().__init__(self.message)
+
+
+class TenantSuspended(TenantReadOnly):
+    """The workspace is suspended: only administrators reach the billing page."""
+
+    code = "tenant_suspended"
+
+    def __init__(self, message: str = ""):
+        from django.utils.translation import gettext
+
+        super().__init__(
+            message
+            or gettext(
+                "This workspace is suspended because its subscription is unpaid. "
+                "Your data is kept; an administrator can restore access on the billing page."
+            )
+        )

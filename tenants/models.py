@@ -44,6 +44,10 @@ class Plan(TimeStamped):
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     trial_days = models.PositiveIntegerField(_("trial days"), default=14)
     grace_days = models.PositiveIntegerField(_("grace period (days)"), default=7)
+    # Dunning after the grace period: read-only for this long, then suspended; a suspended
+    # workspace's data is kept for `retention_days` (with warnings) before it may be deleted.
+    suspend_after_days = models.PositiveIntegerField(_("read-only days before suspension"), default=30)
+    retention_days = models.PositiveIntegerField(_("days data is kept once suspended"), default=90)
     features = models.JSONField(_("features"), default=list, blank=True)
     is_public = models.BooleanField(_("offered on the pricing page"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("position on the pricing page"), default=0)
@@ -87,6 +91,14 @@ class Tenant(TenantMixin, TimeStamped):
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
     extra_named_seats = models.PositiveIntegerField(_("extra named seats"), default=0)
     extra_concurrent_seats = models.PositiveIntegerField(_("extra concurrent seats"), default=0)
+    # Named seats on the Stripe subscription, as Stripe last confirmed them (billing writes
+    # it from webhooks only). Empty until a subscription exists: the plan's seats apply.
+    paid_seats = models.PositiveIntegerField(_("paid named seats"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    # Start of the dunning clock (first unpaid moment); grace, read-only and suspension
+    # periods count from here. Empty while nothing is owed.
+    dunning_started_at = models.DateTimeField(_("payment overdue since"), null=True, blank=True)
+    retention_warning_sent_at = models.DateTimeField(_("data deletion warning sent"), null=True, blank=True)
     language = models.CharField(_("default language"), max_length=8, default="en")
     owner_email = models.EmailField(_("owner email"))
     # Fingerprint of the tenant migrations the schema is at (see schema_template), so a
@@ -117,6 +129,9 @@ class Tenant(TenantMixin, TimeStamped):
 
     @property
     def named_seats(self) -> int:
+        """Paid seats once subscribed (else the plan's trial seats), plus seats staff granted."""
+        if self.paid_seats is not None:
+            return self.paid_seats + self.extra_named_seats
         return (self.plan.named_seats if self.plan else 0) + self.extra_named_seats
 
     @property
