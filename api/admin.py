@@ -355,7 +355,9 @@ class SeatOverviewView(TenantAPIView):
 
 
 @extend_schema_view(
-    holders=extend_schema(summary="Who holds a seat right now (live sessions)"),
+    holders=extend_schema(
+        summary="Who holds a seat right now (live sessions)", responses={200: SeatHolderSerializer(many=True)}
+    ),
     release=extend_schema(
         summary="Free a seat now; the holder must sign in again", request=None, responses={204: None}
     ),

@@ -419,3 +419,10 @@ class QuoteViewSet(
         response = HttpResponse(render_quote_pdf(quote, language), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{quote.number}.pdf"'
         return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A client that asked for a PDF still gets its errors as JSON, labelled as JSON.
+        if isinstance(getattr(request, "accepted_renderer", None), PdfRenderer) and hasattr(response, "data"):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -89,6 +89,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     "config.request_context.RequestContextMiddleware",
+    "api.not_found.ApiNotFoundMiddleware",
     "tenants.middleware.TenantHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

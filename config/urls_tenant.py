@@ -12,5 +12,3 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("api/v1/", include("api.urls")),
 ]
-
-handler404 = "api.not_found.not_found"

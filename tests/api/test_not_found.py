@@ -16,3 +16,11 @@ def test_unknown_web_path_is_still_the_site_page(client_a):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_missing_quotes_pdf_answers_json_even_when_a_pdf_was_asked_for(api_a):
+    response = api_a.get("/api/v1/quotes/999999/pdf/", {"format": "pdf"})
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
