@@ -10,4 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
     path("api/v1/", include("api.urls")),
+    path("backups/", include("tenants.backups.urls")),
 ]
