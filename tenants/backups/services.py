@@ -155,7 +155,7 @@ def backup_request(*, actor: User | None, tenant: Tenant, kind: str = BackupKind
     """
     require_capability(actor, roles.BACKUPS)
     with transaction.atomic():
-        tenant = Tenant.objects.select_for_update().select_related("plan").get(pk=tenant.pk)
+        tenant = Tenant.objects.select_for_update(of=("self",)).select_related("plan").get(pk=tenant.pk)
         if kind == BackupKind.MANUAL and tenant.plan is not None:
             used = manual_backups_used(tenant=tenant)
             if used >= tenant.plan.manual_backups_per_day:

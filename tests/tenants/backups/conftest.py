@@ -139,7 +139,7 @@ def worker(django_db_setup, backup_dirs, tmp_path_factory) -> Iterator[Worker]:
         "BACKUP_WORK_DIR": str(backup_dirs["work"]),
         "MEDIA_ROOT": str(backup_dirs["media"]),
         "BACKUP_ENCRYPTION_KEY": TEST_KEY,
-        "EMAIL_URL": f"filemail://{backup_dirs['outbox']}",
+        "EMAIL_URL": f"filemail:///{backup_dirs['outbox']}",
     }
     running = Worker(tmp_path_factory.mktemp("backup-worker") / "worker.log", backup_dirs["outbox"], env)
     running.log.touch()
