@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
+from api.backups import BackupViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 
 router = SimpleRouter()
@@ -12,6 +13,7 @@ router.register("tokens", ApiTokenViewSet, basename="api-token")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("backups", BackupViewSet, basename="backup")
 
 app_name = "api"
 

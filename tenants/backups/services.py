@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from django.conf import settings
@@ -169,7 +169,7 @@ def backup_request(*, actor: User | None, tenant: Tenant, kind: str = BackupKind
             requested_by_id=actor.pk if actor else None,
             requested_by_email=actor.email if actor else "",
         )
-        transaction.on_commit(lambda: _queue_backup(backup.pk, countdown=0), robust=True)
+        transaction.on_commit(lambda: queue_backup(backup_id=backup.pk), robust=True)
     return backup
 
 
@@ -182,7 +182,7 @@ def manual_backups_used(*, tenant: Tenant) -> int:
     )
 
 
-def _queue_backup(backup_id: int, *, countdown: float) -> None:
+def queue_backup(*, backup_id: int, countdown: float = 0) -> None:
     from tenants.backups.tasks import backup_run_task
 
     backup_run_task.apply_async(kwargs={"backup_id": backup_id}, countdown=countdown)
@@ -351,14 +351,22 @@ def backups_schedule_dispatch(*, now=None) -> int:
     """
     now = now or timezone.now()
     queued = 0
-    window = max(int(settings.BACKUP_SPREAD_SECONDS), 0)
     for tenant in tenants_due_for_backup(now=now)[: settings.BACKUP_SCHEDULE_BATCH]:
-        backup = Backup.objects.create(tenant=tenant, kind=BackupKind.SCHEDULED)
-        offset = int(hashlib.sha256(tenant.schema_name.encode()).hexdigest(), 16) % window if window else 0
-        _queue_backup(backup.pk, countdown=offset)
+        with transaction.atomic():
+            backup = Backup.objects.create(tenant=tenant, kind=BackupKind.SCHEDULED)
+            transaction.on_commit(
+                partial(queue_backup, backup_id=backup.pk, countdown=schedule_offset(tenant)), robust=True
+            )
         queued += 1
     logger.info("scheduled backups queued", extra={"tenants": queued})
     return queued
+
+
+def schedule_offset(tenant: Tenant) -> int:
+    """Seconds into the spread window at which this tenant's scheduled backup starts:
+    stable per tenant (about the same time every day), uniform across tenants."""
+    window = max(int(settings.BACKUP_SPREAD_SECONDS), 1)
+    return int(hashlib.sha256(tenant.schema_name.encode()).hexdigest(), 16) % window
 
 
 def backups_prune(*, now=None) -> int:
@@ -437,7 +445,7 @@ def _job_abandon(job: Job, message: str) -> None:
 # --- restore ------------------------------------------------------------------------------------
 
 
-def restore_request(*, actor: User | None, backup: Backup, sandbox: bool = False) -> Job:
+def restore_request(*, actor: User | None, backup: Backup, sandbox: bool = False, queue: bool = True) -> Job:
     """Queue a restore of `backup` over its tenant (or into a new sandbox tenant).
 
     Refuses a backup that is not ready, and a second restore while one is under way.
@@ -459,7 +467,8 @@ def restore_request(*, actor: User | None, backup: Backup, sandbox: bool = False
         if "backup_one_active_restore" not in str(busy):
             raise
         raise BackupBusy(_("A restore of this workspace is already under way.")) from busy
-    transaction.on_commit(lambda: _queue_job(job), robust=True)
+    if queue:
+        transaction.on_commit(lambda: _queue_job(job), robust=True)
     return job
 
 
