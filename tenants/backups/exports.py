@@ -143,10 +143,8 @@ def _write_zip(target: Path, *, progress) -> None:
         zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as bundle,
         open(json_path, "w", encoding="utf-8") as document,
     ):
-        document.write('{"exported_at": %s, "schema": %s, "entities": {' % (
-            json.dumps(timezone.now().isoformat()),
-            json.dumps(connection.schema_name),
-        ))
+        opening = json.dumps({"exported_at": timezone.now().isoformat(), "schema": connection.schema_name})
+        document.write(opening[:-1] + ', "entities": {')
         for index, model in enumerate(models):
             name = model._meta.label_lower
             columns = _columns(model)

@@ -267,6 +267,8 @@ def table_rows(schema: str) -> dict[str, list[tuple]]:
         names = [name for name, _columns, _estimate in _tables(cursor, schema)]
         contents = {}
         for name in names:
-            cursor.execute(sql.SQL("SELECT * FROM {}.{} ORDER BY 1").format(sql.Identifier(schema), sql.Identifier(name)))
+            cursor.execute(
+                sql.SQL("SELECT * FROM {}.{} ORDER BY 1").format(sql.Identifier(schema), sql.Identifier(name))
+            )
             contents[name] = [tuple(row) for row in cursor.fetchall()]
         return contents

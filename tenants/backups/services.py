@@ -41,7 +41,6 @@ from accounts.seats import seat_leases_release_everyone
 from tenants import schema_template
 from tenants.backups import archive, schema_dump
 from tenants.backups.errors import BackupBusy, BackupCorrupt, BackupError, BackupLimitReached, BackupNotReady
-from tenants.backups.selectors import stage_text, tenants_due_for_backup
 from tenants.backups.models import (
     Backup,
     BackupKind,
@@ -52,6 +51,7 @@ from tenants.backups.models import (
     Maintenance,
     RetiredSchema,
 )
+from tenants.backups.selectors import stage_text, tenants_due_for_backup
 from tenants.errors import SignupRejected
 from tenants.models import Plan, Tenant
 from tenants.services import SignupRequest, tenant_delete, tenant_login_url, tenant_signup
@@ -231,9 +231,7 @@ def backup_run(*, backup_id: int) -> Backup:
             )
     except Exception as error:
         logger.exception("backup failed", extra={"backup": backup.pk, "workspace": tenant.slug})
-        _stamp(
-            Backup, backup.pk, status=BackupStatus.FAILED, error=_describe(error), finished_at=timezone.now()
-        )
+        _stamp(Backup, backup.pk, status=BackupStatus.FAILED, error=_describe(error), finished_at=timezone.now())
     else:
         _stamp(
             Backup,
@@ -462,7 +460,9 @@ def restore_request(*, actor: User | None, backup: Backup, sandbox: bool = False
                 requested_by_id=actor.pk if actor else None,
                 requested_by_email=actor.email if actor else "",
             )
-            _audit(tenant=backup.tenant, actor=actor, action=f"backup.{job.kind}", target=backup, changes={"job": job.pk})
+            _audit(
+                tenant=backup.tenant, actor=actor, action=f"backup.{job.kind}", target=backup, changes={"job": job.pk}
+            )
     except IntegrityError as busy:
         if "backup_one_active_restore" not in str(busy):
             raise
@@ -533,7 +533,9 @@ def restore_run(*, job_id: int) -> Job:
                 _stamp(Job, job.pk, stage=stage, percent=10)
                 safety = backup_take(tenant=job.tenant, kind=BackupKind.SAFETY, actor_email=job.requested_by_email)
                 if not safety.is_ready:
-                    raise BackupError(_("The safety backup of the current data failed: %(error)s") % {"error": safety.error})
+                    raise BackupError(
+                        _("The safety backup of the current data failed: %(error)s") % {"error": safety.error}
+                    )
                 Job.objects.filter(pk=job.pk).update(safety_backup=safety)
             stage = "restoring"
             work_schema = f"{target.schema_name[:50]}_r{job.pk}"
@@ -676,7 +678,11 @@ def _audit_restored(*, job: Job, tenant: Tenant) -> None:
             actor=actor,
             action="backup.restored" if job.kind == JobKind.RESTORE else "backup.sandbox_created",
             target=job.backup,
-            changes={"job": job.pk, "by": job.requested_by_email, "backup_created_at": job.backup.created_at.isoformat()},
+            changes={
+                "job": job.pk,
+                "by": job.requested_by_email,
+                "backup_created_at": job.backup.created_at.isoformat(),
+            },
         )
     connection.set_schema_to_public()
 

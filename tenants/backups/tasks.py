@@ -4,6 +4,7 @@ their catalogue row's id (the row names the tenant); the export runs inside its 
 from __future__ import annotations
 
 import logging
+
 from celery import shared_task
 
 from config.celery import TenantTask, app

@@ -33,8 +33,10 @@ def backups_admin(view):
             return render(
                 request,
                 "backups/forbidden.html",
-                {"reason": _("Your role doesn't allow this (%(power)s). Ask a workspace administrator.")
-                 % {"power": roles.CAPABILITY_LABELS[roles.BACKUPS]}},
+                {
+                    "reason": _("Your role doesn't allow this (%(power)s). Ask a workspace administrator.")
+                    % {"power": roles.CAPABILITY_LABELS[roles.BACKUPS]}
+                },
                 status=403,
             )
         try:

@@ -9,8 +9,8 @@ mid-way) use the real Celery worker process of conftest.
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -44,7 +44,9 @@ def fill(tenant, *, name: str = "Initech") -> None:
         admin = User.objects.select_related("role").get(email__startswith="sam@")
         company = company_create(actor=admin, name=name)
         contact = contact_create(actor=admin, first_name="Peter", last_name="Gibbons", company=company)
-        deal_create(actor=admin, title=f"{name} deal", pipeline=pipeline_default(), contact=contact, amount=Decimal("1200"))
+        deal_create(
+            actor=admin, title=f"{name} deal", pipeline=pipeline_default(), contact=contact, amount=Decimal("1200")
+        )
         activity_log(actor=admin, kind="call", contact=contact, subject="First call")
 
 
@@ -155,11 +157,12 @@ def test_a_backup_from_older_migrations_is_restored_and_migrated_forward(scratch
     assert table_contents(scratch.schema_name, skip=CHANGED_BY_RESTORE | {"django_migrations"}) == backed_up
     with schema_dump.connect() as conn:
         applied = conn.execute(
-            f'SELECT 1 FROM "{scratch.schema_name}".django_migrations '  # noqa: S608 - test's own schema
+            f'SELECT 1 FROM "{scratch.schema_name}".django_migrations '
             "WHERE app = 'notifications' AND name = '0002_inbox_all_index'"
         ).fetchone()
         index = conn.execute(
-            "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = 'notification_inbox_all'", [scratch.schema_name]
+            "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = 'notification_inbox_all'",
+            [scratch.schema_name],
         ).fetchone()
     assert applied is not None
     assert index is not None
@@ -183,7 +186,7 @@ def test_a_backup_taken_during_writes_is_consistent(scratch):
                         contact = contact_create(actor=actor, first_name="Busy", last_name=str(number), company=company)
                         deal_create(actor=actor, title=f"Deal {number}", pipeline=pipeline_default(), contact=contact)
                     number += 1
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
@@ -209,7 +212,7 @@ def test_a_backup_taken_during_writes_is_consistent(scratch):
 
 def table_rows(tenant, table: str) -> int:
     with schema_dump.connect() as conn:
-        return conn.execute(f'SELECT count(*) FROM "{tenant.schema_name}"."{table}"').fetchone()[0]  # noqa: S608
+        return conn.execute(f'SELECT count(*) FROM "{tenant.schema_name}"."{table}"').fetchone()[0]
 
 
 def test_a_restore_killed_mid_way_leaves_the_live_schema_intact(scratch, worker):

@@ -25,8 +25,10 @@ def test_retention_keeps_exactly_the_plans_days(tenant_a):
     now = timezone.now()
     retention = tenant_a.plan.backup_retention_days
     ages = [0, 1, retention - 1, retention - 0.01, retention + 0.01, retention + 1, retention + 40]
-    made = {age: backup_aged(tenant_a, age, now=now, kind=BackupKind.MANUAL if age == 1 else BackupKind.SCHEDULED)
-            for age in ages}
+    made = {
+        age: backup_aged(tenant_a, age, now=now, kind=BackupKind.MANUAL if age == 1 else BackupKind.SCHEDULED)
+        for age in ages
+    }
 
     # when retention runs
     services.backups_prune(now=now)
@@ -82,8 +84,9 @@ def test_weekly_plans_are_due_weekly(tenant_a):
     assert "acme" in set(tenants_due_for_backup(now=now + timedelta(days=4)).values_list("slug", flat=True))
 
 
-def test_dispatch_queues_each_due_tenant_once_spread_over_the_window(tenant_a, tenant_b, settings,
-                                                                    django_capture_on_commit_callbacks):
+def test_dispatch_queues_each_due_tenant_once_spread_over_the_window(
+    tenant_a, tenant_b, settings, django_capture_on_commit_callbacks
+):
     settings.BACKUP_SPREAD_SECONDS = 3600
     with django_capture_on_commit_callbacks() as queued:
         first = services.backups_schedule_dispatch()

@@ -1,13 +1,13 @@
 """Backups for platform staff: list, create (one or all), verify, restore, recover, prune, genkey.
 
-    manage.py backups list [--tenant acme]
-    manage.py backups create acme [--kind manual]      # in this process, waits for the result
-    manage.py backups create --all [--queue]           # every tenant (or queue them, spread)
-    manage.py backups verify 42 [--deep]               # checksums; --deep also loads it and drops it
-    manage.py backups restore 42 [--sandbox]           # in this process; maintenance meanwhile
-    manage.py backups recover [--stale-seconds 300]    # undo jobs whose worker died
-    manage.py backups prune                            # retention, old exports, retired schemas
-    manage.py backups genkey                           # a new BACKUP_ENCRYPTION_KEY
+manage.py backups list [--tenant acme]
+manage.py backups create acme [--kind manual]      # in this process, waits for the result
+manage.py backups create --all [--queue]           # every tenant (or queue them, spread)
+manage.py backups verify 42 [--deep]               # checksums; --deep also loads it and drops it
+manage.py backups restore 42 [--sandbox]           # in this process; maintenance meanwhile
+manage.py backups recover [--stale-seconds 300]    # undo jobs whose worker died
+manage.py backups prune                            # retention, old exports, retired schemas
+manage.py backups genkey                           # a new BACKUP_ENCRYPTION_KEY
 """
 
 from __future__ import annotations
