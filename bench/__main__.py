@@ -22,6 +22,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.crm_volume",
         "quick search, sales funnel and timeline p50/p95 in a workspace with a million contacts",
     ),
+    "backups": (
+        "bench.backups",
+        "backup/restore time and archive size at 10k, 100k, 1M contacts; backup time with 10 vs 500 tenants",
+    ),
     "seats": (
         "bench.seats",
         "per-request cost of tenant + seat + permission checks, and sign-ins per second under the seat lock",
