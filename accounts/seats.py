@@ -195,6 +195,11 @@ def seat_leases_release_all(*, user: User, reason: str) -> int:
     )
 
 
+def seat_leases_release_everyone(*, reason: str = ReleaseReason.FORCED) -> int:
+    """End every session's seat in the current workspace (after a backup is restored)."""
+    return SeatLease.objects.filter(released_at__isnull=True).update(released_at=Now(), release_reason=reason)
+
+
 @transaction.atomic
 def seat_lease_force_release(*, actor: User, lease: SeatLease) -> None:
     """An administrator frees a seat; the holder's next request goes to the sign-in page."""

@@ -14,6 +14,7 @@ from api.admin import (
     UserViewSet,
 )
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
+from api.backups import BackupViewSet
 from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
@@ -44,6 +45,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("tags", TagViewSet, basename="tag")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("backups", BackupViewSet, basename="backup")
 
 app_name = "api"
 

@@ -43,6 +43,7 @@ CSRF_TRUSTED_ORIGINS = [f"{SITE_SCHEME}://{BASE_DOMAIN}", f"{SITE_SCHEME}://*.{B
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "tenants.backups",
     "billing",
     "accounts",
     "django.contrib.contenttypes",
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "config.request_context.RequestContextMiddleware",
     "api.not_found.ApiNotFoundMiddleware",
     "tenants.middleware.TenantHostMiddleware",
+    "tenants.backups.middleware.MaintenanceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -192,8 +194,43 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 # Uploaded files live under MEDIA_ROOT/<schema>/ so no tenant can reach another's files.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Backups and exports (decision record 8): local folder by default, any S3-compatible
+# store when BACKUP_S3_BUCKET is set (django-storages); optional encryption at rest.
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+if BACKUP_S3_BUCKET:
+    BACKUP_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "location": env.str("BACKUP_S3_PREFIX", default="backups"),
+            "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BACKUP_S3_REGION", default="") or None,
+            "access_key": secret("BACKUP_S3_ACCESS_KEY_ID"),
+            "secret_key": secret("BACKUP_S3_SECRET_ACCESS_KEY"),
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    BACKUP_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("BACKUP_DIR", default=str(DATA_DIR / "backups"))},
+    }
+# 32 bytes, urlsafe base64 (`manage.py backups genkey`); empty: archives are not encrypted.
+BACKUP_ENCRYPTION_KEY = secret("BACKUP_ENCRYPTION_KEY")
+# Local scratch space for dumps and restores (needs room for about twice the largest archive).
+BACKUP_WORK_DIR = env.str("BACKUP_WORK_DIR", default=str(DATA_DIR / "backup-work"))
+# Scheduled backups are spread over this window (seconds), at most this many queued per run.
+BACKUP_SPREAD_SECONDS = env.int("BACKUP_SPREAD_SECONDS", default=4 * 60 * 60)
+BACKUP_SCHEDULE_BATCH = env.int("BACKUP_SCHEDULE_BATCH", default=1000)
+# After a restore the previous schema is kept this long (hours), then dropped.
+BACKUP_KEEP_PREVIOUS_HOURS = env.int("BACKUP_KEEP_PREVIOUS_HOURS", default=72)
+# A job without a heartbeat for this long is considered dead and undone (seconds).
+BACKUP_STALE_SECONDS = env.int("BACKUP_STALE_SECONDS", default=300)
+BACKUP_EXPORT_KEEP_DAYS = env.int("BACKUP_EXPORT_KEEP_DAYS", default=7)
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "backups": BACKUP_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -246,6 +283,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "task-overdue-reminders": {"task": "crm.activities.tasks.overdue_reminders_dispatch", "schedule": 5 * 60},
     # Billing clock: trial ends, grace periods, suspensions, data-retention warnings.
     "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
+    "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},
+    "backups-housekeeping": {"task": "tenants.backups.tasks.backups_housekeeping", "schedule": 5 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)

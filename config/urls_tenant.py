@@ -11,4 +11,5 @@ urlpatterns = [
     path("forms/", include("crm.leads.urls")),
     path("billing/", include("billing.urls")),
     path("api/v1/", include("api.urls")),
+    path("backups/", include("tenants.backups.urls")),
 ]
