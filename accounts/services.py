@@ -282,3 +282,19 @@ def invitation_accept(*, token: str, password: str, full_name: str = "") -> User
     invitation.save(update_fields=["accepted_at", "user", "updated_at"])
     audit_record(actor=user, action="invitation.accept", target=invitation)
     return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language `user` reads the workspace in ("" = the workspace default).
+
+    Refuses (ValidationError on `language`, code `invalid_choice`) anything but one of
+    settings.LANGUAGES; only the person's own choice, so no power is needed.
+    """
+    if language and language not in dict(settings.LANGUAGES):
+        problem = ValidationError(_("Choose one of the offered languages."), code="invalid_choice")
+        raise ValidationError({"language": [problem]})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language", "updated_at"])
+    return user

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
+    path("search/", include("crm.search.urls")),
+    path("notifications/", include("crm.notifications.urls")),
 ]
