@@ -71,7 +71,7 @@ browser-deps:
 
 screenshots: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
 screenshots: db browser-deps
-	SCREENSHOTS_DIR=$(CURDIR)/.screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -q -p no:randomly
+	SCREENSHOTS_DIR=$(CURDIR)/.screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -q
 
 smoke: install
 	$(BIN)/python -m infra.smoke
