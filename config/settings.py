@@ -68,6 +68,7 @@ TENANT_APPS = [
     "crm.activities",
     "crm.catalog",
     "crm.notifications",
+    "crm.saved_views",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

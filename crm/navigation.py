@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.urls import NoReverseMatch, Resolver404, get_urlconf, resolve, reverse
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -110,10 +109,12 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if tenant is None or tenant.is_public or user is None or not user.is_authenticated:
         return {"shell": None}
+    # Callables: the template calls them only when it renders the header (not for
+    # HTMX fragments), and gets plain values (Arabic plural rules need a real int).
     return {
         "shell": {
-            "links": SimpleLazyObject(lambda: navigation_links(user, getattr(request, "urlconf", None))),
+            "links": lambda: navigation_links(user, getattr(request, "urlconf", None)),
             "active": _active_key(request),
-            "unread": SimpleLazyObject(lambda: unread_count(user=user)),
+            "unread": lambda: unread_count(user=user),
         }
     }

@@ -71,3 +71,15 @@ def test_a_freelancer_sees_a_record_list_only_once_something_is_shared(fay, alic
 def test_home_renders_within_a_query_bound(web_alice, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         assert web_alice.get("/").status_code == 200
+
+
+def test_unread_badge_in_arabic_uses_arabic_plural_rules(alice, web_alice):
+    # given unread notifications and Arabic, whose plural rule computes n % 100
+    for number in range(3):
+        notify(recipient=alice, kind="system", title=f"N{number}")
+    web_alice.post("/language/", {"language": "ar", "next": "/"})
+    # when
+    response = web_alice.get("/")
+    # then
+    assert response.status_code == 200
+    assert '<span class="badge"' in response.content.decode()
