@@ -145,14 +145,19 @@ def live_site(browser_tenant, tmp_path_factory, django_db_blocker) -> Iterator[L
 def chromium_browser(live_site):
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop on this thread; Django then refuses
-    # ORM calls (made by fixtures that create data) as if they came from async code.
-    # They do not: everything here is synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    """Playwright's sync API keeps an asyncio loop on this thread; Django then refuses
+    ORM calls (fixtures creating data) as if they came from async code. They do not:
+    everything here is synchronous. Per test only, so nothing else (such as
+    `check --deploy`, which refuses this variable) ever sees it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

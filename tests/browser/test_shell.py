@@ -55,6 +55,7 @@ def test_switching_to_arabic_turns_the_page_right_to_left(page, live_site, insid
         page.get_by_label("Language").select_option("ar")
         # then
         page.wait_for_function("document.documentElement.dir === 'rtl'")
+        page.wait_for_load_state("load")  # the stylesheet too, before measuring the layout
         assert page.locator("html").get_attribute("lang") == "ar"
         expect(page.get_by_role("link", name="يومي")).to_be_visible()
         # the navigation sits on the right: mirrored by logical properties
