@@ -141,8 +141,10 @@ def live_site(browser_tenant, tmp_path_factory, django_db_blocker) -> Iterator[L
             _wait_for_server_connections_to_end()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser(live_site):
+    """Per module, not per session: while Playwright runs, this thread has a running
+    asyncio loop, and Django refuses ORM calls from every later test of the session."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
