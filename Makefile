@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export DJANGO_SETTINGS_MODULE := config.settings
 export PG_PORT
 
-.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data
+.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data browser-deps screenshots
 
 help:
 	@echo "make run       start web, worker and scheduler with the demo workspace"
@@ -22,6 +22,7 @@ help:
 	@echo "make smoke     clone the repo and check that 'make run' serves the site"
 	@echo "make messages  extract and compile translations (needs GNU gettext)"
 	@echo "make lock      re-resolve requirements/lock.txt from requirements/*.in"
+	@echo "make screenshots  PNGs of the main pages in English and Arabic under .screenshots/"
 
 $(VENV)/.installed: requirements/lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -41,7 +42,7 @@ run: db
 	$(BIN)/python -m infra.run
 
 test: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
-test: db lint
+test: db lint browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory smoke
 
@@ -62,6 +63,15 @@ bench: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_bench
 bench: db
 	@$(BIN)/python -m infra.embedded_pg start --port $(PG_PORT) --db crm_bench >/dev/null
 	$(BIN)/python -m bench
+
+# Browser tests drive Debian's chromium through Playwright (no browser download).
+browser-deps:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 || { echo "chromium is missing: run 'make browser-deps' as root"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+screenshots: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
+screenshots: db browser-deps
+	SCREENSHOTS_DIR=$(CURDIR)/.screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -q
 
 smoke: install
 	$(BIN)/python -m infra.smoke

@@ -431,3 +431,19 @@ def team_delete(*, actor: User, team: Team) -> None:
     require_capability(actor, roles.USERS)
     audit_record(actor=actor, action="team.delete", target=team, changes={"name": team.name})
     team.delete()
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Remember the language `user` reads the workspace in ("" = the workspace default).
+
+    Refuses (ValidationError on `language`, code `invalid_choice`) anything but one of
+    settings.LANGUAGES; only the person's own choice, so no power is needed.
+    """
+    if language and language not in dict(settings.LANGUAGES):
+        problem = ValidationError(_("Choose one of the offered languages."), code="invalid_choice")
+        raise ValidationError({"language": [problem]})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language", "updated_at"])
+    return user

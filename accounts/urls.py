@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts.views import SeatLoginView, invitation_accept_view, logout_view
+from accounts.views import SeatLoginView, invitation_accept_view, language_set_view, logout_view
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", SeatLoginView.as_view(), name="login"),
     path("logout/", logout_view, name="logout"),
+    path("language/", language_set_view, name="language"),
     path("invitations/<str:token>/", invitation_accept_view, name="invitation_accept"),
     path(
         "password-reset/",

@@ -72,6 +72,7 @@ TENANT_APPS = [
     "crm.notifications",
     "crm.webhooks",
     "api",
+    "crm.saved_views",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -102,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SeatMiddleware",
+    "accounts.language.UserLanguageMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -119,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "crm.navigation.navigation",
             ],
         },
     },

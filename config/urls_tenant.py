@@ -12,4 +12,11 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("api/v1/", include("api.urls")),
     path("backups/", include("tenants.backups.urls")),
+    path("search/", include("crm.search.urls")),
+    path("notifications/", include("crm.notifications.urls")),
+    path("views/", include("crm.saved_views.urls")),
+    path("leads/", include("crm.leads.urls_ui")),
+    path("contacts/", include("crm.clients.urls_contacts")),
+    path("companies/", include("crm.clients.urls_companies")),
+    path("deals/", include("crm.deals.urls")),
 ]

@@ -104,6 +104,13 @@ def _shared_with(actor: User, record_type: str, action: str) -> Q:
     return Q(pk__in=shares.values("record_id"))
 
 
+def shared_record_types(*, user: User) -> set[str]:
+    """The record types of which at least one record is explicitly shared with `user`."""
+    from crm.models import RecordShare
+
+    return set(RecordShare.objects.filter(user_id=user.pk).order_by().values_list("record_type", flat=True).distinct())
+
+
 def _team_ids(actor: User):
     from accounts.models import Team
 

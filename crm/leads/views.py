@@ -1,4 +1,5 @@
-"""The public lead-capture endpoint `POST /forms/<key>/` and its thank-you page.
+"""Leads on the web: the public lead-capture endpoint `POST /forms/<key>/` with its
+thank-you page, and the signed-in leads list (declared below, run by crm.list_pages).
 
 Anyone may post (no login, no CSRF token: the form lives on the customer's site). The
 view only speaks HTTP: it reads the body (form-encoded, multipart or JSON), answers
@@ -12,7 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from django import forms
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -20,13 +23,17 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from crm.errors import AccessDenied, RecordNotFound
-from crm.leads.models import LeadForm
-from crm.leads.selectors import lead_form_get_public
-from crm.leads.services import lead_capture_from_form, lead_form_origin_allowed
+from crm.leads.models import LeadChannel, LeadForm, LeadStatus
+from crm.leads.selectors import lead_form_get_public, lead_list
+from crm.leads.services import lead_capture_from_form, lead_form_origin_allowed, lead_update
 from crm.leads.throttle import Throttled
+from crm.list_filters import created_from, created_to, tags_plus
+from crm.list_pages import BaseFilterForm, Column, RecordList, list_page, owner_choices
+from crm.tags import record_tags_set
 
 # A lead is a few lines of text; anything bigger is not a person filling a form.
 MAX_BODY_BYTES = 100 * 1024
@@ -213,3 +220,70 @@ def lead_form_thanks(request: HttpRequest, form_key: str) -> HttpResponse:
     except RecordNotFound:
         return render(request, "404.html", status=404)
     return render(request, "leads/thanks.html", {"form": form, "message": _thank_you_text(form)})
+
+
+# --- the leads list (signed-in web UI) ------------------------------------------------
+CHANNEL_LABELS = dict(LeadChannel.choices)
+
+
+class LeadFilterForm(BaseFilterForm):
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), choices=[("", gettext_lazy("Any status")), *LeadStatus.choices], required=False
+    )
+    owner = owner_choices()
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"), choices=[("", gettext_lazy("Any channel")), *LeadChannel.choices], required=False
+    )
+    created_from = created_from()
+    created_to = created_to()
+
+
+def _lead_rows(actor, filters):
+    return lead_list(
+        actor=actor,
+        status=filters.get("status"),
+        owner=filters.get("owner"),
+        channel=filters.get("channel"),
+        created_from=filters.get("created_from"),
+        created_to=filters.get("created_to"),
+        search=filters.get("q", ""),
+    )
+
+
+LEADS = RecordList(
+    key="leads",
+    title=gettext_lazy("Leads"),
+    record_type="lead",
+    filter_form=LeadFilterForm,
+    rows=_lead_rows,
+    # Both follow the lead_created index; the id breaks ties so pages never overlap.
+    sorts={"-created": ("-created_at", "-id"), "created": ("created_at", "id")},
+    columns=[
+        Column(gettext_lazy("Name")),
+        Column(gettext_lazy("Company")),
+        Column(gettext_lazy("Status")),
+        Column(gettext_lazy("Owner")),
+        Column(gettext_lazy("Received"), sort="created"),
+    ],
+    row_template="leads/_row.html",
+    csv_columns=[
+        (gettext_lazy("Name"), lambda lead: lead.name),
+        (gettext_lazy("Email"), lambda lead: lead.email),
+        (gettext_lazy("Phone"), lambda lead: lead.phone),
+        (gettext_lazy("Company"), lambda lead: lead.company_name),
+        (gettext_lazy("Status"), lambda lead: lead.get_status_display()),
+        (gettext_lazy("Channel"), lambda lead: CHANNEL_LABELS.get(lead.channel, lead.channel)),
+        (gettext_lazy("Owner"), lambda lead: lead.owner.full_name if lead.owner else ""),
+        (gettext_lazy("Source"), lambda lead: lead.utm_source),
+        (gettext_lazy("Campaign"), lambda lead: lead.utm_campaign),
+        (gettext_lazy("Received"), lambda lead: lead.created_at.isoformat()),
+    ],
+    assign=lambda actor, lead, owner: lead_update(actor=actor, lead=lead, owner=owner),
+    tag=lambda actor, lead, name: record_tags_set(actor=actor, record=lead, tags=tags_plus(lead, name)),
+    empty_text=gettext_lazy("No leads here yet. Leads from your website forms and the ones you add appear here."),
+)
+
+
+@login_required
+def lead_list_view(request: HttpRequest) -> HttpResponse:
+    return list_page(request, LEADS)
