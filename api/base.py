@@ -37,6 +37,7 @@ from accounts import roles
 from accounts.models import ApiToken
 from accounts.policy import has_capability, scope_for
 from accounts.tokens import api_token_authenticate
+from api.fields import tag_names_attach
 from api.models import IdempotentRequest
 from api.pagination import KeysetPagination
 from config.request_context import current_client
@@ -358,7 +359,16 @@ class RecordViewSet(TenantAPIView, viewsets.GenericViewSet):
 
 class ListRecordsMixin:
     def list(self, request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        queryset = self.get_queryset()
+        lookups = list(queryset._prefetch_related_lookups)
+        tags_by_page = "tags" in lookups
+        if tags_by_page:
+            queryset = queryset.prefetch_related(None).prefetch_related(
+                *(lookup for lookup in lookups if lookup != "tags")
+            )
+        page = self.paginate_queryset(queryset)
+        if tags_by_page:
+            tag_names_attach(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

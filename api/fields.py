@@ -106,8 +106,35 @@ class TagNamesField(serializers.ListField):
         kwargs.setdefault("max_length", 50)
         super().__init__(**kwargs)
 
+    def get_attribute(self, instance: Any) -> Any:
+        # Names fetched for a whole page at once (api.base.tag_names_attach), else the manager.
+        names = getattr(instance, TAG_NAMES_ATTRIBUTE, None)
+        return names if names is not None else super().get_attribute(instance)
+
     def to_representation(self, value: Any) -> list[str]:
-        return [tag.name for tag in value.all()]
+        return value if isinstance(value, list) else [tag.name for tag in value.all()]
+
+
+TAG_NAMES_ATTRIBUTE = "_api_tag_names"
+
+
+def tag_names_attach(records: list) -> None:
+    """Every record's tag names in one query, without Django's per-row prefetch managers
+    (which cost ~0.3 ms a row, more than the query)."""
+    if not records:
+        return
+    model = type(records[0])
+    through = model.tags.through
+    own = next(f.name for f in through._meta.fields if f.is_relation and f.related_model is model)
+    names: dict[int, list[str]] = {record.pk: [] for record in records}
+    for record_id, name in (
+        through.objects.filter(**{f"{own}_id__in": list(names)})
+        .order_by("tag__name")
+        .values_list(f"{own}_id", "tag__name")
+    ):
+        names[record_id].append(name)
+    for record in records:
+        setattr(record, TAG_NAMES_ATTRIBUTE, names[record.pk])
 
 
 class CalendarDateField(serializers.DateField):

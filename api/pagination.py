@@ -168,9 +168,16 @@ class KeysetPagination(BasePagination):
                 queryset = queryset.filter(self._after(keys, values))
             except (DjangoValidationError, ValueError, TypeError) as invalid:
                 raise InvalidCursor() from invalid
-        rows = list(queryset.order_by(*(key.order_by() for key in keys))[: self.page_size + 1])
-        more = len(rows) > self.page_size
-        rows = rows[: self.page_size]
+        # Deferred join: sort and cut narrow rows (ids) first, then load the page's records
+        # with their joins and prefetches. A search matching thousands of rows then sorts
+        # ids, not thousands of joined rows.
+        ids = list(
+            queryset.order_by(*(key.order_by() for key in keys)).values_list("pk", flat=True)[: self.page_size + 1]
+        )
+        more = len(ids) > self.page_size
+        ids = ids[: self.page_size]
+        by_id = queryset.order_by().in_bulk(ids) if ids else {}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
         if backwards:
             rows.reverse()
             keys = [key.reversed() for key in keys]

@@ -151,6 +151,12 @@ class Deal(ClientRecord, SourceData):
         verbose_name_plural = _("deals")
         indexes = [
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
+            # A stage's deals, newest first (board column, API ?stage=): a page without sorting the stage.
+            models.Index(
+                fields=["stage", "created_at", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_stage_recent",
+            ),
             # The funnel's cohort (a pipeline's live deals created in a period) read from
             # the index alone: everything crm.reports.sales_funnel needs, and the owner
             # and team that record visibility may filter on, are in it.
