@@ -115,7 +115,7 @@ class ClientCard:
     title: Callable[[Any], str]
     groups: list[FieldGroup]
     template: str
-    extra: Callable[[HttpRequest, Any], dict[str, Any]] | None = None  # more context for the card's template
+    more_context: Callable[[HttpRequest, Any], dict[str, Any]] | None = None  # more context for the card's template
     may_edit: Callable[[Any], bool] | None = None  # e.g. a converted lead is history
 
     def group(self, key: str) -> FieldGroup:
@@ -129,7 +129,9 @@ class ClientCard:
 
 
 class CallForm(forms.Form):
-    direction = forms.ChoiceField(label=gettext_lazy("Direction"), choices=Direction.choices, initial=Direction.OUTBOUND)
+    direction = forms.ChoiceField(
+        label=gettext_lazy("Direction"), choices=Direction.choices, initial=Direction.OUTBOUND
+    )
     minutes = forms.IntegerField(label=gettext_lazy("Duration (minutes)"), required=False, min_value=0, max_value=1440)
     outcome = forms.CharField(label=gettext_lazy("Outcome"), required=False)
     body = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -288,8 +290,8 @@ def _card_context(
         "may_edit": may_edit,
         **_activity_context(card, request, record, bound=bound),
     }
-    if card.extra is not None:
-        context.update(card.extra(request, record))
+    if card.more_context is not None:
+        context.update(card.more_context(request, record))
     return context
 
 

@@ -18,9 +18,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm import access
@@ -216,7 +215,11 @@ def header_view(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             quote_update(
-                actor=request.user, quote=quote, title=data["title"], valid_until=data["valid_until"], notes=data["notes"]
+                actor=request.user,
+                quote=quote,
+                title=data["title"],
+                valid_until=data["valid_until"],
+                notes=data["notes"],
             )
         except (ValidationError, DomainError) as error:
             errors_onto(form, error)
@@ -250,7 +253,9 @@ def duplicate_view(request: HttpRequest, pk: int) -> HttpResponse:
         for text in _error_text(error):
             messages.error(request, text)
         return redirect(reverse("quote_builder:detail", args=[quote.pk]))
-    messages.success(request, _("Draft %(number)s copied from %(original)s.") % {"number": copy.number, "original": quote.number})
+    messages.success(
+        request, _("Draft %(number)s copied from %(original)s.") % {"number": copy.number, "original": quote.number}
+    )
     return redirect(reverse("quote_builder:detail", args=[copy.pk]))
 
 

@@ -74,9 +74,7 @@ def _address_group(service, argument: str) -> FieldGroup:
         form=AddressForm,
         initial=lambda record: {name: getattr(record, name) for name in fields},
         save=_updated(service, argument),
-        rows=lambda record: [
-            Row(AddressForm.base_fields[name].label, shown(getattr(record, name))) for name in fields
-        ],
+        rows=lambda record: [Row(AddressForm.base_fields[name].label, shown(getattr(record, name))) for name in fields],
     )
 
 
@@ -145,7 +143,7 @@ CONTACT_CARD = ClientCard(
         ),
     ],
     template="cards/contact.html",
-    extra=_contact_extra,
+    more_context=_contact_extra,
 )
 
 
@@ -201,5 +199,5 @@ COMPANY_CARD = ClientCard(
         ),
     ],
     template="cards/company.html",
-    extra=_company_extra,
+    more_context=_company_extra,
 )

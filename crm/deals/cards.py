@@ -86,20 +86,22 @@ DEAL_CARD = ClientCard(
                 Row(gettext_lazy("Amount"), money(deal.amount, deal.currency)),
                 Row(gettext_lazy("Expected close date"), shown(deal.expected_close_date)),
                 Row(gettext_lazy("Owner"), deal.owner.full_name if deal.owner else "—"),
-                _link(gettext_lazy("Contact"), deal.contact, "contacts:detail", deal.contact and deal.contact.full_name),
+                _link(
+                    gettext_lazy("Contact"), deal.contact, "contacts:detail", deal.contact and deal.contact.full_name
+                ),
                 _link(gettext_lazy("Company"), deal.company, "companies:detail", deal.company and deal.company.name),
             ],
         ),
     ],
     template="cards/deal.html",
-    extra=_deal_extra,
+    more_context=_deal_extra,
 )
 
 
 @login_required
 @require_POST
 def deal_proposal_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """"Send proposal": a draft quote for this deal (its contact, company, currency), then the quote builder."""
+    """ "Send proposal": a draft quote for this deal (its contact, company, currency), then the quote builder."""
     try:
         deal = deal_get(actor=request.user, deal_id=pk)
     except RecordNotFound as missing:
@@ -109,5 +111,7 @@ def deal_proposal_view(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, DomainError) as error:
         messages.error(request, error.message if isinstance(error, DomainError) else " ".join(error.messages))
         return redirect(reverse("deals:detail", args=[deal.pk]))
-    messages.success(request, _("Proposal %(number)s created. Add the products and send it.") % {"number": quote.number})
+    messages.success(
+        request, _("Proposal %(number)s created. Add the products and send it.") % {"number": quote.number}
+    )
     return redirect(reverse("quote_builder:detail", args=[quote.pk]))

@@ -57,7 +57,12 @@ def _lead_save(actor, lead, data: dict[str, Any]):
 
 
 def _source(lead: Lead) -> str:
-    parts = [CHANNELS.get(lead.channel, lead.channel), lead.utm_source, lead.utm_campaign, lead.form.name if lead.form else ""]
+    parts = [
+        CHANNELS.get(lead.channel, lead.channel),
+        lead.utm_source,
+        lead.utm_campaign,
+        lead.form.name if lead.form else "",
+    ]
     return " · ".join(str(part) for part in parts if part) or "—"
 
 
@@ -125,7 +130,9 @@ class ConvertForm(forms.Form):
     company = forms.ChoiceField(label=gettext_lazy("Company"), widget=forms.RadioSelect)
     pipeline = forms.ModelChoiceField(label=gettext_lazy("Pipeline"), queryset=None, empty_label=None)
     deal_title = forms.CharField(label=gettext_lazy("Deal title"), required=False, max_length=200)
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
     currency = forms.CharField(label=gettext_lazy("Currency"), required=False, max_length=3)
 
     def __init__(self, *args, lead: Lead, candidates, actor, **kwargs):
@@ -217,4 +224,3 @@ def lead_disqualify_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Lead disqualified."))
     return redirect(reverse("leads:detail", args=[lead.pk]))
-

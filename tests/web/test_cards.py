@@ -64,7 +64,12 @@ def test_another_workspaces_record_is_not_found(alice, tenant_a, web_bob, kind):
         record = _records(alice)[kind]
     assert web_bob.get(f"/{kind}/{record.pk}/").status_code == 404
     assert web_bob.post(f"/{kind}/{record.pk}/actions/note/", {"note-body": "x"}).status_code == 404
-    assert web_bob.post(f"/{kind}/{record.pk}/fields/{'about' if kind in ('contacts', 'companies') else kind.rstrip('s')}/").status_code == 404
+    assert (
+        web_bob.post(
+            f"/{kind}/{record.pk}/fields/{'about' if kind in ('contacts', 'companies') else kind.rstrip('s')}/"
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -167,7 +172,9 @@ def test_quick_actions_log_a_call_add_a_note_and_schedule_a_task(alice, web_alic
 def test_a_quick_action_with_bad_input_explains_and_writes_nothing(alice, web_alice):
     lead = _records(alice)["leads"]
     note = web_alice.post(f"/leads/{lead.pk}/actions/note/", {"note-body": "  "}, HTTP_HX_REQUEST="true")
-    task = web_alice.post(f"/leads/{lead.pk}/actions/task/", {"task-title": "x", "task-kind": "call", "task-due_at": "soon"})
+    task = web_alice.post(
+        f"/leads/{lead.pk}/actions/task/", {"task-title": "x", "task-kind": "call", "task-due_at": "soon"}
+    )
     assert "Write the note." in note.content.decode()
     assert task.status_code == 200 and 'class="error"' in task.content.decode()
     assert not Activity.objects.filter(lead=lead).exists() and not Task.objects.filter(title="x").exists()

@@ -52,7 +52,14 @@ def test_creating_new_records_without_javascript(alice, web_alice, lead):
     pipeline = Pipeline.objects.get(is_default=True)
     response = web_alice.post(
         f"/leads/{lead.pk}/convert/",
-        {"contact": "new", "company": "new", "pipeline": pipeline.pk, "deal_title": "", "amount": "", "currency": "USD"},
+        {
+            "contact": "new",
+            "company": "new",
+            "pipeline": pipeline.pk,
+            "deal_title": "",
+            "amount": "",
+            "currency": "USD",
+        },
     )
     deal = Deal.objects.get(source_leads=lead)
     assert response.status_code == 302 and response["Location"] == f"/deals/{deal.pk}/"
@@ -91,7 +98,9 @@ def test_bad_amount_and_currency_are_field_errors_and_nothing_is_written(alice, 
 
 def test_a_converted_lead_card_is_read_only_and_links_the_deal(alice, web_alice, lead):
     pipeline = Pipeline.objects.get(is_default=True)
-    web_alice.post(f"/leads/{lead.pk}/convert/", {"contact": "new", "company": "none", "pipeline": pipeline.pk, "currency": "USD"})
+    web_alice.post(
+        f"/leads/{lead.pk}/convert/", {"contact": "new", "company": "none", "pipeline": pipeline.pk, "currency": "USD"}
+    )
     deal = Deal.objects.get(source_leads=lead)
     body = web_alice.get(f"/leads/{lead.pk}/").content.decode()
     assert f'href="/deals/{deal.pk}/"' in body and "Convert…" not in body and "?edit=1" not in body

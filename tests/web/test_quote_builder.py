@@ -21,7 +21,9 @@ def deal(alice):
 
 @pytest.fixture
 def chair(alice):
-    return product_create(actor=alice, sku="CH-1", name="Ergo chair", price=Decimal("200.00"), currency="USD", tax_rate=Decimal("20"))
+    return product_create(
+        actor=alice, sku="CH-1", name="Ergo chair", price=Decimal("200.00"), currency="USD", tax_rate=Decimal("20")
+    )
 
 
 def test_send_proposal_creates_a_draft_for_the_deal_and_opens_the_builder(alice, web_alice, deal):
@@ -50,10 +52,14 @@ def test_adding_a_product_and_changing_quantity_and_discount_rerenders_totals(al
     line = QuoteLine.objects.get(quote=quote)
     changed = web_alice.post(
         f"/quotes/{quote.pk}/lines/{line.pk}/",
-        {f"line-{line.pk}-quantity": "3", f"line-{line.pk}-unit_price": "200", f"line-{line.pk}-discount_percent": "10"},
+        {
+            f"line-{line.pk}-quantity": "3",
+            f"line-{line.pk}-unit_price": "200",
+            f"line-{line.pk}-discount_percent": "10",
+        },
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    # 3 × 200 = 600, −10 % = 540, +20 % tax = 648
+    # 3 x 200 = 600, less 10 % = 540, plus 20 % tax = 648
     assert "648.00 USD" in changed and "<html" not in changed
     quote.refresh_from_db()
     assert (quote.subtotal, quote.discount_total, quote.tax_total, quote.total) == (600, 60, 108, 648)
@@ -65,7 +71,11 @@ def test_bad_line_input_is_a_field_error_and_nothing_changes(alice, web_alice, d
     for quantity, message in (("two", "Enter a number."), ("-1", "greater than 0"), ("1.23456", "decimal places")):
         body = web_alice.post(
             f"/quotes/{quote.pk}/lines/{line.pk}/",
-            {f"line-{line.pk}-quantity": quantity, f"line-{line.pk}-unit_price": "200", f"line-{line.pk}-discount_percent": "150"},
+            {
+                f"line-{line.pk}-quantity": quantity,
+                f"line-{line.pk}-unit_price": "200",
+                f"line-{line.pk}-discount_percent": "150",
+            },
             HTTP_HX_REQUEST="true",
         ).content.decode()
         assert message in body and 'class="error"' in body
@@ -79,7 +89,9 @@ def test_a_custom_item_needs_a_name(alice, web_alice, deal):
         f"/quotes/{quote.pk}/lines/", {"custom-name": "", "custom-quantity": "1", "custom-unit_price": "50"}
     ).content.decode()
     assert "Name the item." in body and not QuoteLine.objects.filter(quote=quote).exists()
-    web_alice.post(f"/quotes/{quote.pk}/lines/", {"custom-name": "Setup", "custom-quantity": "1", "custom-unit_price": "50"})
+    web_alice.post(
+        f"/quotes/{quote.pk}/lines/", {"custom-name": "Setup", "custom-quantity": "1", "custom-unit_price": "50"}
+    )
     assert QuoteLine.objects.get(quote=quote).name == "Setup"
 
 
@@ -118,7 +130,8 @@ def test_mark_as_sent_logs_on_the_deals_timeline_and_locks_the_quote(alice, web_
 def test_header_with_a_past_date_is_refused(alice, web_alice, deal):
     quote = quote_create(actor=alice, title="Chairs", deal=deal)
     response = web_alice.post(
-        f"/quotes/{quote.pk}/header/", {"header-title": "New title", "header-valid_until": "2001-01-01", "header-notes": ""}
+        f"/quotes/{quote.pk}/header/",
+        {"header-title": "New title", "header-valid_until": "2001-01-01", "header-notes": ""},
     )
     assert response.status_code == 400 and "The validity date is in the past." in response.content.decode()
     assert Quote.objects.get(pk=quote.pk).title == "Chairs"
@@ -129,7 +142,12 @@ def test_another_workspaces_quote_is_not_found(alice, tenant_a, web_bob):
         quote = quote_create(actor=alice, title="Acme quote")
     for path in ("", "preview/", "pdf/"):
         assert web_bob.get(f"/quotes/{quote.pk}/{path}").status_code == 404
-    assert web_bob.post(f"/quotes/{quote.pk}/lines/", {"custom-name": "x", "custom-quantity": "1", "custom-unit_price": "1"}).status_code == 404
+    assert (
+        web_bob.post(
+            f"/quotes/{quote.pk}/lines/", {"custom-name": "x", "custom-quantity": "1", "custom-unit_price": "1"}
+        ).status_code
+        == 404
+    )
     assert web_bob.post(f"/quotes/{quote.pk}/send/").status_code == 404
 
 
