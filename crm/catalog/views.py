@@ -105,6 +105,7 @@ def _context(request: HttpRequest, quote: Quote, **extra: Any) -> dict[str, Any]
     context = {
         "quote": quote,
         "may_edit": may_edit,
+        "discount_label": LineForm.base_fields["discount_percent"].label,
         "lines": _lines(quote, extra.pop("bound", None)),
         "search": search,
         "products": list(product_list(actor=request.user, search=search)[:PRODUCTS_SHOWN]) if search else None,
