@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import roles
+from accounts.policy import scope_for
+from crm.access import Action
 from crm.cards import ClientCard, FieldGroup, Row, person_choice
 from crm.catalog.selectors import quote_list
 from crm.catalog.services import quote_create
@@ -59,6 +62,7 @@ def _deal_extra(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "history": list(deal_stage_history(actor=request.user, deal=deal)),
         "quotes": list(quote_list(actor=request.user, deal=deal)[:QUOTES_SHOWN]),
         "amount_text": money(deal.amount, deal.currency),
+        "can_quote": scope_for(request.user, "quote", Action.CREATE) != roles.NONE,
     }
 
 

@@ -59,6 +59,9 @@ def test_drag_a_deal_across_two_stages(page, live_site, ada):
     expect(page.locator(f"[data-stage='{third.pk}'] .stage-count")).to_have_text("1 deal")
     history = list(DealStageChange.objects.filter(deal=deal).order_by("id").values_list("from_stage", "to_stage"))
     assert history == [(None, first.pk), (first.pk, second.pk), (second.pk, third.pk)]
+    # On a phone the columns scroll inside the board; the page itself never scrolls sideways.
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_convert_a_lead_and_land_on_the_deal(page, live_site, ada):
@@ -75,6 +78,8 @@ def test_convert_a_lead_and_land_on_the_deal(page, live_site, ada):
     deal = Deal.objects.get(source_leads=lead)
     assert page.url.endswith(f"/deals/{deal.pk}/")
     assert (deal.contact.full_name, deal.company.name) == ("Olga Browser", "Birch Ltd")
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
 def test_build_a_quote_and_download_its_pdf(page, live_site, ada):

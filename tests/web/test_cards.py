@@ -190,3 +190,17 @@ def test_the_older_button_continues_the_timeline(alice, web_alice):
     # 25 notes + the deal's first stage... the oldest notes are on the second page only.
     assert "Entry 00" in older and "Entry 00" not in first
     assert "Entry 24" in first and "Entry 24" not in older
+
+
+def test_the_card_in_arabic_is_right_to_left_and_translated(alice, web_alice):
+    deal = _records(alice)["deals"]
+    web_alice.post("/language/", {"language": "ar", "next": "/"})
+    body = web_alice.get(f"/deals/{deal.pk}/").content.decode()
+    assert 'dir="rtl"' in body and "إرسال عرض" in body and "السجل الزمني" in body
+    web_alice.post("/language/", {"language": "en", "next": "/"})
+
+
+def test_a_read_only_role_is_not_offered_send_proposal(alice, reader):
+    deal = _records(alice)["deals"]
+    body = reader.get(f"/deals/{deal.pk}/").content.decode()
+    assert "TPS reports" in body and "Send proposal" not in body and "Mark as won" not in body
