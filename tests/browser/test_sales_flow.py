@@ -3,8 +3,8 @@ deal, build a quote and download its PDF."""
 
 from __future__ import annotations
 
+import http.client
 import re
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,8 +29,10 @@ def _warm_server(live_site):
     """The server's workers load Django on their first request; on a busy machine that
     can outlast a page's 10 s timeout, which is not what these tests are about."""
     for _attempt in range(2):
-        with urllib.request.urlopen(live_site.url("/login/"), timeout=60) as response:  # noqa: S310 - our own test server
-            response.read()
+        connection = http.client.HTTPConnection("127.0.0.1", live_site.port, timeout=60)
+        connection.request("GET", "/login/", headers={"Host": f"{live_site.tenant.slug}.localhost:{live_site.port}"})
+        connection.getresponse().read()
+        connection.close()
 
 
 @pytest.fixture
