@@ -98,6 +98,8 @@ def _active_key(request) -> str:
         return ""
     if match.url_name == "board":
         return "board"
+    if match.namespace == "quote_builder":
+        return "quotes"
     if match.namespace:
         return match.namespace.split(":")[0]
     return "dashboard" if match.url_name == "home" else ""

@@ -163,11 +163,18 @@ class BoardColumn:
 
 
 def pipeline_board(
-    *, actor: User | None, pipeline: Pipeline, per_stage: int = BOARD_DEALS_PER_STAGE, owner: User | None = None
+    *,
+    actor: User | None,
+    pipeline: Pipeline,
+    per_stage: int = BOARD_DEALS_PER_STAGE,
+    owner: User | None = None,
+    expected_close_from: date | None = None,
+    expected_close_to: date | None = None,
 ) -> list[BoardColumn]:
     """The kanban board of `pipeline`: per live stage in order, how many visible deals sit
     there, their total in the base currency (and weighted by the stage's win probability)
-    and the first `per_stage` of them, most recently moved in first.
+    and the first `per_stage` of them, most recently moved in first. Optionally only the
+    deals of `owner`, or expected to close between the two dates (both inclusive).
 
     Three queries whatever the number of stages: stages, totals, deals (ranked with a
     window function).
@@ -176,6 +183,10 @@ def pipeline_board(
     deals = access.visible(Deal.objects.filter(pipeline=pipeline), actor=actor)
     if owner is not None:
         deals = deals.filter(owner=owner)
+    if expected_close_from is not None:
+        deals = deals.filter(expected_close_date__gte=expected_close_from)
+    if expected_close_to is not None:
+        deals = deals.filter(expected_close_date__lte=expected_close_to)
     totals = {
         row["stage_id"]: row
         for row in deals.order_by().values("stage_id").annotate(count=Count("id"), total=Sum("amount_base"))

@@ -23,6 +23,7 @@ PAGES = {
     "contacts": "/contacts/",
     "companies": "/companies/",
     "deals": "/deals/",
+    "board": "/deals/board/",
     "notifications": "/notifications/",
 }
 
