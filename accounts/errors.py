@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.errors import CodedError
 
-class AccountsError(Exception):
+
+class AccountsError(CodedError):
     code = "invalid"
     http_status = 400
-
-    def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class PermissionRefused(AccountsError):

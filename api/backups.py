@@ -8,14 +8,13 @@ backup answers 404 like a missing one.
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import roles
 from api.base import RecordViewSet
 from tenants.backups import selectors, services
-from tenants.backups.errors import BackupError
 from tenants.selectors import tenant_current
 
 
@@ -61,12 +60,6 @@ class RestoreInput(serializers.Serializer):
     sandbox = serializers.BooleanField(default=False, help_text="Restore into a new, separate workspace.")
 
 
-def _refused(error: BackupError) -> exceptions.APIException:
-    refused = exceptions.APIException(error.message, code=error.code)
-    refused.status_code = error.http_status
-    return refused
-
-
 @extend_schema_view(
     list=extend_schema(summary="The workspace's backups (administrators)"),
     retrieve=extend_schema(summary="One backup, with the progress and outcome of its latest restore"),
@@ -85,28 +78,19 @@ class BackupViewSet(mixins.ListModelMixin, RecordViewSet):
         return selectors.backup_list(tenant=tenant_current())
 
     def record(self, actor, pk):
-        try:
-            return selectors.backup_get(tenant=tenant_current(), backup_id=pk)
-        except BackupError as missing:
-            raise exceptions.NotFound(missing.message) from missing
+        return selectors.backup_get(tenant=tenant_current(), backup_id=pk)
 
     def retrieve(self, request, pk=None):
         backup = self.get_object()
         return Response(BackupSerializer(backup, context={"detail": True}).data)
 
     def create(self, request):
-        try:
-            backup = services.backup_request(actor=request.user, tenant=tenant_current())
-        except BackupError as refused:
-            raise _refused(refused) from refused
+        backup = services.backup_request(actor=request.user, tenant=tenant_current())
         return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         backup = self.get_object()
         data = self.validated(RestoreInput)
-        try:
-            job = services.restore_request(actor=request.user, backup=backup, sandbox=data["sandbox"])
-        except BackupError as refused:
-            raise _refused(refused) from refused
+        job = services.restore_request(actor=request.user, backup=backup, sandbox=data["sandbox"])
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

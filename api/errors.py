@@ -10,12 +10,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.errors import AccountsError, NoSeatAvailable
-from crm.errors import DomainError
-from tenants.errors import SignupRejected
+from accounts.errors import NoSeatAvailable
+from config.errors import CodedError
+from tenants.errors import SignupRejected, TenantReadOnly
 
 # A problem the person caused, with its own code and HTTP status (see each app's errors.py).
-CODED_ERRORS = (DomainError, AccountsError)
+CODED_ERRORS = (CodedError, TenantReadOnly)
 
 
 def _first_code(detail) -> str:
@@ -45,7 +45,7 @@ def _django_field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": [str(message) for message in error.messages]}
 
 
-def _coded(exc: DomainError | AccountsError) -> Response:
+def _coded(exc: CodedError | TenantReadOnly) -> Response:
     if exc.code == "validation_error":
         return Response(
             {

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from config.errors import CodedError
 
-class BillingError(Exception):
+
+class BillingError(CodedError):
     code = "billing_error"
     http_status = 400
-
-    def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class BillingNotConfigured(BillingError):

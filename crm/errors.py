@@ -6,16 +6,12 @@ fields and codes; everything else a user can trigger is a `DomainError` below.
 
 from __future__ import annotations
 
+from config.errors import CodedError
 
-class DomainError(Exception):
+
+class DomainError(CodedError):
     code = "invalid"
     http_status = 400
-
-    def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class AccessDenied(DomainError):

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from config.errors import CodedError
 
-class BackupError(Exception):
+
+class BackupError(CodedError):
     code = "backup_error"
     http_status = 400
-
-    def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 class BackupLimitReached(BackupError):
