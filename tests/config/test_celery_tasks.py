@@ -2,77 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from config.celery import MissingTenant
-from config.celery import app as celery_app
 from tenants.models import Tenant
 from tenants.tasks import workspace_usage_refresh, workspace_usage_refresh_all
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition, timeout: float = 45.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
+from tests.processes import celery_worker, wait_for
 
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, tmp_path_factory) -> Iterator[Path]:
     """A real `celery worker` on the test database and the test broker; yields its log file."""
-    params = connection.settings_dict
-    database_url = (
-        f"postgres://{params.get('USER') or ''}@{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
-        f"/{params['NAME']}"
-    )
     log_file = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        "LOG_FORMAT": "text",
-    }
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "-l",
-                "INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: "ready" in log_file.read_text(), timeout=60), log_file.read_text()
+    with celery_worker(log_file):
         yield log_file
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def refreshed_at(slug: str):

@@ -10,23 +10,17 @@ from __future__ import annotations
 import email
 import email.header
 import email.message
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from config.celery import app as celery_app
 from crm.activities.models import Task, TaskReminder
 from crm.activities.reminders import reminder_slot
 from crm.activities.services import task_complete, task_create, task_reschedule
@@ -36,21 +30,12 @@ from crm.leads.services import lead_create
 from crm.notifications.models import Notification, NotificationKind
 from tenants.models import Tenant
 from tests.conftest import ALICE_EMAIL, BOB_EMAIL, inside
+from tests.processes import celery_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[3]
 HOUR = timedelta(hours=1)
 SEND = "crm.activities.tasks.overdue_reminders_send"
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 class Worker:
@@ -88,53 +73,13 @@ def subject_of(message: email.message.Message) -> str:
 @pytest.fixture(scope="module")
 def worker(django_db_setup, tmp_path_factory) -> Iterator[Worker]:
     """A real worker (two processes, so runs can overlap) on the test database and broker."""
-    params = connection.settings_dict
-    database_url = (
-        f"postgres://{params.get('USER') or ''}@{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
-        f"/{params['NAME']}"
-    )
     folder = tmp_path_factory.mktemp("reminder-worker")
     outbox = folder / "outbox"
     outbox.mkdir()
     log_file = folder / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        # Four slashes: an absolute path (django-environ drops the first one).
-        "EMAIL_URL": f"filemail:///{outbox}",
-        "LOG_FORMAT": "text",
-    }
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "2",
-                "-l",
-                "INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: "ready" in log_file.read_text(), timeout=60), log_file.read_text()
+    # Four slashes: an absolute path (django-environ drops the first one).
+    with celery_worker(log_file, concurrency=2, EMAIL_URL=f"filemail:///{outbox}"):
         yield Worker(log_file, outbox)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def send_runs_finished(worker: Worker) -> int:
@@ -145,7 +90,7 @@ def run_in(worker: Worker, schema_name: str) -> None:
     """Queue one reminder run for a workspace and wait until the worker has finished it."""
     with schema_context(schema_name):
         task_id = overdue_reminders_send.delay().id
-    assert wait_for(lambda: f"{SEND}[{task_id}] succeeded" in worker.log_text()), worker.log_text()
+    assert wait_for(lambda: f"{SEND}[{task_id}] succeeded" in worker.log_text(), timeout=60), worker.log_text()
 
 
 @pytest.fixture
@@ -212,7 +157,7 @@ def test_two_beat_processes_dispatching_at_once_still_remind_once(workspaces, wo
     for beat in beats:
         beat.join()
 
-    assert wait_for(lambda: send_runs_finished(worker) >= finished + 2 * tenants), worker.log_text()
+    assert wait_for(lambda: send_runs_finished(worker) >= finished + 2 * tenants, timeout=60), worker.log_text()
     assert len(worker.emails_about("Call Peter", to=ALICE_EMAIL)) == 1
     with inside(acme):
         assert TaskReminder.objects.filter(task=task).count() == 1

@@ -4,9 +4,6 @@ receiver on loopback: signatures, retry after a receiver failure, tenant isolati
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from config.celery import app as celery_app
 from crm.clients.models import Contact
 from crm.clients.services import contact_create
 from crm.webhooks.delivery import SIGNATURE_HEADER, signature_valid
@@ -24,19 +19,9 @@ from crm.webhooks.models import WebhookEndpoint
 from crm.webhooks.services import webhook_endpoint_create
 from tenants.models import Tenant
 from tests.conftest import inside
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.processes import celery_worker, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, timeout: float = 45.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 class Receiver:
@@ -71,49 +56,11 @@ class Receiver:
 @pytest.fixture(scope="module")
 def worker(django_db_setup, tmp_path_factory) -> Iterator[Path]:
     """A real worker on the test database and broker, retrying webhooks after 1 s, 2 s..."""
-    params = connection.settings_dict
-    database_url = (
-        f"postgres://{params.get('USER') or ''}@{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
-        f"/{params['NAME']}"
-    )
     log_file = tmp_path_factory.mktemp("webhook-worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        "LOG_FORMAT": "text",
-        "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-        "WEBHOOK_RETRY_BASE_SECONDS": "1",
-        "WEBHOOK_TIMEOUT_SECONDS": "5",
-    }
-    with open(log_file, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "-l",
-                "INFO",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        assert wait_for(lambda: "ready" in log_file.read_text(), timeout=60), log_file.read_text()
+    with celery_worker(
+        log_file, WEBHOOK_ALLOW_PRIVATE_URLS="true", WEBHOOK_RETRY_BASE_SECONDS="1", WEBHOOK_TIMEOUT_SECONDS="5"
+    ):
         yield log_file
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture
