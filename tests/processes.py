@@ -1,6 +1,6 @@
 """Real processes for tests: a Celery worker on the test database and the test broker.
 
-Tests that depend on background behaviour run the real worker (CLAUDE: no mocks of our
+Tests that depend on background behaviour run the real worker (never a mock of our
 own stack). Every such fixture starts it the same way, through `celery_worker`.
 """
 
