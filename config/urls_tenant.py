@@ -19,4 +19,5 @@ urlpatterns = [
     path("contacts/", include("crm.clients.urls_contacts")),
     path("companies/", include("crm.clients.urls_companies")),
     path("deals/", include("crm.deals.urls")),
+    path("settings/", include("crm.settings_pages.urls")),
 ]
