@@ -6,7 +6,7 @@ import re
 
 from django.utils import timezone
 
-from accounts.models import ReleaseReason, SeatLease, SeatUsageDay
+from accounts.models import ReleaseReason, SeatLease, SeatUsageDay, User
 from tests.conftest import inside
 
 
@@ -45,9 +45,10 @@ def test_releasing_a_seat_no_longer_held_is_not_found(web_alice, web_rex, rex):
     assert web_alice.post(f"/settings/seats/{lease.pk}/release/").status_code == 404
 
 
-def test_another_workspaces_lease_is_not_found(tenant_b, web_alice, web_bob):
+def test_another_workspaces_lease_is_not_found(tenant_b, web_alice):
     with inside(tenant_b):
-        lease = SeatLease.objects.filter(released_at__isnull=True).latest("pk")
+        bob = User.objects.get(email="bob@globex.example")
+        lease = SeatLease.objects.create(pk=10**12, user=bob, session_key="far-away-session", seat_type="named")
     assert web_alice.get(f"/settings/seats/{lease.pk}/release/").status_code == 404
     assert web_alice.post(f"/settings/seats/{lease.pk}/release/").status_code == 404
     with inside(tenant_b):
