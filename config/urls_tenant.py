@@ -20,4 +20,5 @@ urlpatterns = [
     path("companies/", include("crm.clients.urls_companies")),
     path("deals/", include("crm.deals.urls")),
     path("settings/", include("crm.settings_pages.urls")),
+    path("reports/", include("crm.reports.urls")),
 ]
