@@ -21,4 +21,5 @@ urlpatterns = [
     path("deals/", include("crm.deals.urls")),
     path("settings/", include("crm.settings_pages.urls")),
     path("reports/", include("crm.reports.urls")),
+    path("trash/", include("crm.trash_urls")),
 ]
