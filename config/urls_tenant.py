@@ -22,4 +22,7 @@ urlpatterns = [
     path("settings/", include("crm.settings_pages.urls")),
     path("reports/", include("crm.reports.urls")),
     path("trash/", include("crm.trash_urls")),
+    path("tasks/", include("crm.activities.urls_tasks")),
+    path("products/", include("crm.catalog.urls_products")),
+    path("quotes/", include("crm.catalog.urls_quote_list")),
 ]
