@@ -45,7 +45,9 @@ PERIOD_DAYS = {"week": 7, "month": 28, "quarter": 89, "year": 365}
 
 class ReportFilterForm(forms.Form):
     pipeline = forms.ModelChoiceField(label=gettext_lazy("Pipeline"), queryset=None, required=False, empty_label=None)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     period = forms.ChoiceField(label=gettext_lazy("Conversion by"), choices=PERIOD_CHOICES, required=False)
     group_by = forms.ChoiceField(label=gettext_lazy("Leads by"), choices=GROUP_CHOICES, required=False)

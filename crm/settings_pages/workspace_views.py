@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -99,7 +100,11 @@ def pipelines_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Pipeline “%(name)s” created.") % {"name": pipeline.name})
             return redirect("settings:pipelines")
     pipelines = [
-        {"pipeline": pipeline, "stages": _orders(list(pipeline.stages.all())), "stage_form": StageForm(prefix=f"p{pipeline.pk}")}
+        {
+            "pipeline": pipeline,
+            "stages": _orders(list(pipeline.stages.all())),
+            "stage_form": StageForm(prefix=f"p{pipeline.pk}"),
+        }
         for pipeline in pipeline_list(actor=request.user)
     ]
     context = {"pipelines": pipelines, "form": form}
@@ -148,8 +153,6 @@ def pipeline_change_view(request: HttpRequest, pipeline_id: int) -> HttpResponse
 
 
 def _pipelines_url() -> str:
-    from django.urls import reverse
-
     return reverse("settings:pipelines")
 
 
@@ -185,7 +188,9 @@ def stage_remove_view(request: HttpRequest, stage_id: int) -> HttpResponse:
                 _("Stage “%(name)s” removed; %(count)d deals moved.") % {"name": stage.name, "count": moved},
             )
             return redirect("settings:pipelines")
-    return page(request, "settings/stage_remove.html", {"stage": stage, "form": form}, status=400 if form.errors else 200)
+    return page(
+        request, "settings/stage_remove.html", {"stage": stage, "form": form}, status=400 if form.errors else 200
+    )
 
 
 # --- lead forms ----------------------------------------------------------------------------
@@ -202,7 +207,9 @@ def lead_forms_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, _("Lead form “%(name)s” created. Copy its snippet below.") % {"name": created.name})
+            messages.success(
+                request, _("Lead form “%(name)s” created. Copy its snippet below.") % {"name": created.name}
+            )
             return redirect("settings:lead_form", form_id=created.pk)
     context = {"lead_forms": list(lead_form_list(actor=request.user)), "form": form}
     return page(request, "settings/lead_forms.html", context, status=400 if form.errors else 200)

@@ -19,7 +19,9 @@ LISTS = ["/tasks/", "/products/", "/quotes/"]
 
 def _rows(owner, count: int) -> None:
     for number in range(count):
-        task_create(actor=owner, title=f"Task {number:02d}", due_at=timezone.now() + timedelta(days=number), owner=owner)
+        task_create(
+            actor=owner, title=f"Task {number:02d}", due_at=timezone.now() + timedelta(days=number), owner=owner
+        )
         product_create(actor=owner, sku=f"SKU-{number:02d}", name=f"Product {number:02d}", price=Decimal("10"))
         quote_create(actor=owner, title=f"Quote {number:02d}", owner=owner)
 

@@ -65,7 +65,9 @@ def test_a_broken_invitation_form_explains_each_field(web_alice):
 
 def test_revoking_an_invitation(web_alice):
     role = Role.objects.get(code=roles.SALES_REP)
-    web_alice.post("/settings/users/", {"email": "x@acme.example", "full_name": "X", "role": role.pk, "seat_type": "none"})
+    web_alice.post(
+        "/settings/users/", {"email": "x@acme.example", "full_name": "X", "role": role.pk, "seat_type": "none"}
+    )
     invitation = Invitation.objects.get(email="x@acme.example")
     web_alice.post(f"/settings/invitations/{invitation.pk}/revoke/")
     invitation.refresh_from_db()
@@ -116,7 +118,9 @@ def test_another_workspaces_person_is_not_found(tenant_b, web_alice):
 
 def test_a_rep_cannot_change_his_own_role(web_rex, rex):
     admin = Role.objects.get(code=roles.ADMIN)
-    response = web_rex.post(f"/settings/users/{rex.pk}/", {"role": admin.pk, "seat_type": rex.seat_type, "is_active": "on"})
+    response = web_rex.post(
+        f"/settings/users/{rex.pk}/", {"role": admin.pk, "seat_type": rex.seat_type, "is_active": "on"}
+    )
     assert response.status_code == 403
     rex.refresh_from_db()
     assert rex.role.code == roles.SALES_REP

@@ -43,7 +43,11 @@ def test_workspace_settings_are_saved_all_together(web_alice, tenant_a, restore_
     response = web_alice.post("/settings/workspace/", _workspace_data())
     assert response.status_code == 302
     workspace = WorkspaceSettings.objects.get(pk=1)
-    assert (workspace.base_currency, workspace.default_phone_region, workspace.time_zone) == ("EUR", "ES", "Europe/Madrid")
+    assert (workspace.base_currency, workspace.default_phone_region, workspace.time_zone) == (
+        "EUR",
+        "ES",
+        "Europe/Madrid",
+    )
     assert (workspace.lead_followup_minutes, workspace.stale_deal_days) == (30, 10)
     seats = AccessSettings.objects.get(pk=1)
     assert seats.idle_timeout_minutes == 20 and seats.allow_parallel_sessions is False
@@ -179,7 +183,8 @@ def test_creating_a_lead_form_lands_on_its_snippet_and_preview(web_alice, alice)
 
 def test_a_lead_form_with_bad_origins_is_a_field_error(web_alice, alice):
     response = web_alice.post(
-        "/settings/lead-forms/", {"name": "Bad", "assignment": "owner", "owner": alice.pk, "allowed_origins": "not a site"}
+        "/settings/lead-forms/",
+        {"name": "Bad", "assignment": "owner", "owner": alice.pk, "allowed_origins": "not a site"},
     )
     assert response.status_code == 400 and not LeadForm.objects.filter(name="Bad").exists()
 
