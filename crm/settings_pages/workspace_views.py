@@ -185,7 +185,7 @@ def stage_remove_view(request: HttpRequest, stage_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Stage “%(name)s” removed; %(count)d deals moved.") % {"name": stage.name, "count": moved},
+                _("Stage “%(name)s” removed. Deals moved: %(count)d.") % {"name": stage.name, "count": moved},
             )
             return redirect("settings:pipelines")
     return page(

@@ -24,6 +24,9 @@ PAGES = {
     "companies": "/companies/",
     "deals": "/deals/",
     "notifications": "/notifications/",
+    "reports": "/reports/",
+    "seats": "/settings/seats/",
+    "trash": "/trash/",
 }
 
 
