@@ -67,7 +67,10 @@ def access_settings_update(
             {"idle_timeout_minutes": [ValidationError(_("Enter at least one minute."), code="min_value")]}
         )
     settings = AccessSettings.objects.select_for_update().filter(pk=1).first() or access_settings()
-    before = {"idle_timeout_minutes": settings.idle_timeout_minutes, "allow_parallel_sessions": settings.allow_parallel_sessions}
+    before = {
+        "idle_timeout_minutes": settings.idle_timeout_minutes,
+        "allow_parallel_sessions": settings.allow_parallel_sessions,
+    }
     after = {"idle_timeout_minutes": idle_timeout_minutes, "allow_parallel_sessions": bool(allow_parallel_sessions)}
     if before != after:
         settings.idle_timeout_minutes = idle_timeout_minutes
