@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import F, Model, OrderBy, Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination, PageNumberPagination
@@ -59,14 +59,15 @@ class StablePageNumberPagination(PageNumberPagination):
 
 @dataclass(frozen=True)
 class _Key:
-    """One sort key: a field path, its direction and where NULLs go."""
+    """One sort key: a field path, its direction, where NULLs go and whether there are any."""
 
     path: str
     descending: bool
     nulls_last: bool
+    nullable: bool = True
 
     def reversed(self) -> _Key:
-        return _Key(self.path, not self.descending, not self.nulls_last)
+        return _Key(self.path, not self.descending, not self.nulls_last, self.nullable)
 
     def order_by(self) -> OrderBy | str:
         if self.nulls_last != self.descending:
@@ -77,6 +78,8 @@ class _Key:
 
     def after(self, value: Any) -> Q:
         """Rows that come after `value` in this key's order."""
+        if not self.nullable and value is not None:
+            return Q(**{f"{self.path}__{'lt' if self.descending else 'gt'}": value})
         if value is None:
             # In the NULL block: only the other side (non-NULLs) can follow, when NULLs lead.
             return Q(**{f"{self.path}__isnull": False}) if not self.nulls_last else Q(pk__in=[])
@@ -86,22 +89,44 @@ class _Key:
     def equal(self, value: Any) -> Q:
         return Q(**{f"{self.path}__isnull": True}) if value is None else Q(**{self.path: value})
 
+    def from_(self, value: Any) -> Q | None:
+        """A range on this key alone that holds every row at or after `value`: lets
+        PostgreSQL start the index scan there instead of filtering from the first row."""
+        if value is None or (self.nullable and self.nulls_last):
+            return None
+        return Q(**{f"{self.path}__{'lte' if self.descending else 'gte'}": value})
+
+
+def _nullable(model: type[Model], path: str) -> bool:
+    """Whether the column at `path` can be NULL (a nullable relation on the way counts)."""
+    if path == "pk":
+        return False
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.null:
+            return True
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    return False
+
 
 def _keys_of(queryset: QuerySet) -> list[_Key]:
+    model = queryset.model
     keys: list[_Key] = []
-    for item in queryset.query.order_by or queryset.model._meta.ordering or ["pk"]:
+    for item in queryset.query.order_by or model._meta.ordering or ["pk"]:
         if isinstance(item, str):
             descending = item.startswith("-")
-            path = item.lstrip("-")
+            path = "pk" if item.lstrip("-") == "id" else item.lstrip("-")
             # PostgreSQL's defaults: NULLS LAST ascending, NULLS FIRST descending.
-            keys.append(_Key("pk" if path == "id" else path, descending, not descending))
+            keys.append(_Key(path, descending, not descending, _nullable(model, path)))
         elif isinstance(item, OrderBy) and isinstance(item.expression, F):
             nulls_last = bool(item.nulls_last) if (item.nulls_last or item.nulls_first) else not item.descending
-            keys.append(_Key(item.expression.name, item.descending, nulls_last))
+            path = item.expression.name
+            keys.append(_Key(path, item.descending, nulls_last, _nullable(model, path)))
         else:
             raise TypeError(f"Keyset pagination cannot order by {item!r}")
     if keys[-1].path not in ("pk", "id"):
-        keys.append(_Key("pk", keys[-1].descending, True))
+        keys.append(_Key("pk", keys[-1].descending, True, False))
     return keys
 
 
@@ -166,7 +191,8 @@ class KeysetPagination(BasePagination):
             for earlier, value in zip(keys[:index], values[:index], strict=True):
                 same_before &= earlier.equal(value)
             condition |= same_before & key.after(values[index])
-        return condition
+        start = keys[0].from_(values[0])
+        return condition if start is None else start & condition
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)

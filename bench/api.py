@@ -58,7 +58,7 @@ def run(*, clients: int, workers: int, per_case: int, seed: int) -> int:
 
     started_at, started = support.now_iso(), time.perf_counter()
     call_command("platform_setup", verbosity=0)
-    tenant, _load = _workspace_ready(volume=VOLUME, reload=False, seed=seed)
+    tenant, _loaded = _workspace_ready(volume=VOLUME, reload=False, seed=seed)
     _unthrottled(tenant)
     connection.set_tenant(tenant)
     try:

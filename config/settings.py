@@ -284,6 +284,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "workspace-usage-refresh": {"task": "tenants.tasks.workspace_usage_refresh_all", "schedule": 60 * 60},
     # Overdue-task reminders: one run per tenant every 5 minutes; each task at most once per interval.
     "task-overdue-reminders": {"task": "crm.activities.tasks.overdue_reminders_dispatch", "schedule": 5 * 60},
+    # Webhook attempts whose message was lost are queued again (at-least-once delivery).
+    "webhook-redeliver": {"task": "crm.webhooks.tasks.webhook_redeliver_dispatch", "schedule": 15 * 60},
     # Billing clock: trial ends, grace periods, suspensions, data-retention warnings.
     "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
     "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},

@@ -20,6 +20,12 @@ class TenantHostMiddleware(TenantMainMiddleware):
         # The same page whatever the host: it must not tell whether a workspace exists.
         return HttpResponseNotFound(render_to_string("404.html", request=None))
 
+    def get_tenant(self, domain_model, hostname):
+        # One query for everything a request needs of its workspace: the row, its plan
+        # (limits, seats) and whether a restore holds it in maintenance (a LEFT JOIN).
+        domain = domain_model.objects.select_related("tenant__plan", "tenant__maintenance").get(domain=hostname)
+        return domain.tenant
+
     def process_request(self, request):
         response = super().process_request(request)
         if response is None:

@@ -125,7 +125,8 @@ class Job(TimeStamped):
 class Maintenance(TimeStamped):
     """While a row exists, the tenant's host answers 503 (a page, or JSON on /api/)."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="+")
+    # Read with the tenant by the host lookup (tenants.middleware), so no request pays a query.
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="maintenance")
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     retry_after_seconds = models.PositiveIntegerField(default=120)
 

@@ -62,7 +62,12 @@ def job_latest_for_backup(*, backup: Backup) -> Job | None:
 
 
 def maintenance_for(*, tenant: Tenant) -> Maintenance | None:
-    return Maintenance.objects.filter(tenant=tenant).select_related("job").first()
+    """The restore holding `tenant` in maintenance, if any; free when the host lookup
+    already brought it along (tenants.middleware), one query otherwise."""
+    try:
+        return tenant.maintenance
+    except Maintenance.DoesNotExist:
+        return None
 
 
 def tenants_due_for_backup(*, now=None) -> QuerySet[Tenant]:

@@ -14,14 +14,15 @@ def test_public_pages_are_bounded(public_client, django_assert_max_num_queries, 
 
 
 def test_login_page_is_bounded(client_a, django_assert_max_num_queries):
-    # Host -> tenant, the maintenance check (one indexed lookup, backups), session, render.
-    with django_assert_max_num_queries(4):
+    # Host -> tenant with its plan and maintenance state (one query), session, render.
+    with django_assert_max_num_queries(3):
         assert client_a.get("/login/").status_code == 200
 
 
 def test_signed_in_home_is_bounded(client_a, django_assert_max_num_queries):
     client_a.post("/login/", {"username": ALICE_EMAIL, "password": PASSWORD})
 
-    # session, user, the seat lease (one read), the role, the count
+    # host -> tenant, session, user with role, the seat lease (one read), the dashboard's
+    # count, the unread notifications badge (+ the search_path switches)
     with django_assert_max_num_queries(8):
         assert client_a.get("/").status_code == 200

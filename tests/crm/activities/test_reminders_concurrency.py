@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
@@ -98,17 +98,20 @@ def claim_in(session: psycopg.Connection, task: Task, slot, recipient: User) -> 
     )
 
 
-def wait_until_blocked(session: psycopg.Connection) -> None:
-    """Until some other session waits for a lock held by `session`."""
+def wait_until_blocked(session: psycopg.Connection, second: Future) -> None:
+    """Until some other session waits for a lock held by `session` (up to 60 s on a busy machine)."""
     pid = session.info.backend_pid
     watcher = other_session()
     try:
-        for _ in range(600):
+        for _ in range(1200):
             blocked = watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (pid,)
             ).fetchone()[0]
             if blocked:
                 return
+            if second.done():
+                second.result()  # its own error, if it failed
+                raise AssertionError("the second run finished without waiting for the first")
             time.sleep(0.05)
         raise AssertionError("the second run never waited for the first")
     finally:
@@ -125,7 +128,7 @@ def test_a_run_that_meets_a_slot_being_claimed_waits_and_then_does_only_what_is_
     with ThreadPoolExecutor(max_workers=1) as pool:
         second = pool.submit(bound_to_current_tenant(lambda: overdue_reminders_send(now=now)))
         try:
-            wait_until_blocked(first)
+            wait_until_blocked(first, second)
         except BaseException:
             first.close()  # never leave the second run waiting on our lock: the pool would hang
             raise
