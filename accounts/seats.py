@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q, Subquery
 from django.db.models.functions import Coalesce, Now
@@ -49,6 +50,33 @@ def seat_capacity() -> SeatCapacity:
 
 def access_settings() -> AccessSettings:
     settings, _ = AccessSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+@transaction.atomic
+def access_settings_update(
+    *, actor: User | None, idle_timeout_minutes: int, allow_parallel_sessions: bool
+) -> AccessSettings:
+    """Change how shared seats behave: the idle time after which a seat frees itself, and
+    whether one person may be signed in from several browsers. Needs the `settings`
+    power; ValidationError on `idle_timeout_minutes` below 1. Audited when it changes.
+    """
+    require_capability(actor, roles.SETTINGS)
+    if not isinstance(idle_timeout_minutes, int) or idle_timeout_minutes < 1:
+        raise ValidationError(
+            {"idle_timeout_minutes": [ValidationError(_("Enter at least one minute."), code="min_value")]}
+        )
+    settings = AccessSettings.objects.select_for_update().filter(pk=1).first() or access_settings()
+    before = {
+        "idle_timeout_minutes": settings.idle_timeout_minutes,
+        "allow_parallel_sessions": settings.allow_parallel_sessions,
+    }
+    after = {"idle_timeout_minutes": idle_timeout_minutes, "allow_parallel_sessions": bool(allow_parallel_sessions)}
+    if before != after:
+        settings.idle_timeout_minutes = idle_timeout_minutes
+        settings.allow_parallel_sessions = bool(allow_parallel_sessions)
+        settings.save(update_fields=["idle_timeout_minutes", "allow_parallel_sessions", "updated_at"])
+        audit_record(actor=actor, action="seats.settings", target=settings, changes={"before": before, "after": after})
     return settings
 
 

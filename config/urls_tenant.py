@@ -20,4 +20,10 @@ urlpatterns = [
     path("companies/", include("crm.clients.urls_companies")),
     path("deals/", include("crm.deals.urls")),
     path("quotes/", include("crm.catalog.urls_builder")),
+    path("settings/", include("crm.settings_pages.urls")),
+    path("reports/", include("crm.reports.urls")),
+    path("trash/", include("crm.trash_urls")),
+    path("tasks/", include("crm.activities.urls_tasks")),
+    path("products/", include("crm.catalog.urls_products")),
+    path("quotes/", include("crm.catalog.urls_quote_list")),
 ]

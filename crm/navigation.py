@@ -42,6 +42,7 @@ NAVIGATION = [
     NavEntry("products", _("Products"), url_name="products:list", record_type="product"),
     NavEntry("quotes", _("Quotes"), url_name="quotes:list", record_type="quote"),
     NavEntry("reports", _("Reports"), url_name="reports:index"),
+    NavEntry("trash", _("Trash"), url_name="trash:list"),
     NavEntry("settings", _("Settings"), url_name="settings:index", capability=roles.SETTINGS),
     NavEntry("billing", _("Billing"), path="/billing/", capability=roles.BILLING),
     NavEntry("backups", _("Backups"), path="/backups/", capability=roles.BACKUPS),

@@ -31,4 +31,15 @@
     var boxes = event.target.form.querySelectorAll("input[name='ids']");
     boxes.forEach(function (box) { box.checked = event.target.checked; });
   });
+
+  // "Copy" buttons (lead form snippet) copy the text of the element they name.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    navigator.clipboard.writeText(source.value || source.textContent).then(function () {
+      var status = document.getElementById(source.id + "-status");
+      if (status) status.textContent = button.getAttribute("data-copied");
+    });
+  });
 })();

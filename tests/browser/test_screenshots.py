@@ -25,6 +25,9 @@ PAGES = {
     "deals": "/deals/",
     "board": "/deals/board/",
     "notifications": "/notifications/",
+    "reports": "/reports/",
+    "seats": "/settings/seats/",
+    "trash": "/trash/",
 }
 
 
