@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export DJANGO_SETTINGS_MODULE := config.settings
 export PG_PORT
 
-.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data browser-deps screenshots
+.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data browser-deps screenshots fuzz
 
 help:
 	@echo "make run       start web, worker and scheduler with the demo workspace"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint      ruff, import contracts, makemigrations --check"
 	@echo "make bench     performance benchmarks (figures, not pass/fail)"
 	@echo "make smoke     clone the repo and check that 'make run' serves the site"
+	@echo "make fuzz      fuzz the live API longer than make test does (FUZZ_EXAMPLES=50 per operation)"
 	@echo "make messages  extract and compile translations (needs GNU gettext)"
 	@echo "make lock      re-resolve requirements/lock.txt from requirements/*.in"
 	@echo "make screenshots  PNGs of the main pages in English and Arabic under .screenshots/"
@@ -72,6 +73,10 @@ browser-deps:
 screenshots: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
 screenshots: db browser-deps
 	SCREENSHOTS_DIR=$(CURDIR)/.screenshots $(BIN)/python -m pytest tests/browser/test_screenshots.py -m screenshots -q
+
+fuzz: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
+fuzz: db
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest tests/api/test_fuzz.py -q
 
 smoke: install
 	$(BIN)/python -m infra.smoke
