@@ -1,4 +1,4 @@
-"""Real processes for tests: a Celery worker on the test database and the test broker.
+"""Real processes for tests: a Celery worker or a web server on the test database and broker.
 
 Tests that depend on background behaviour run the real worker (never a mock of our
 own stack). Every such fixture starts it the same way, through `celery_worker`.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -32,13 +33,28 @@ def wait_for(condition: Callable[[], bool], timeout: float = 45.0, interval: flo
     return False
 
 
-def test_database_url() -> str:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def shared_database_url(query: str = "") -> str:
     """The test database as a DATABASE_URL another process can use."""
     params = connection.settings_dict
     password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
     return (
         f"postgres://{params.get('USER') or ''}{password}@{params.get('HOST') or '127.0.0.1'}:"
-        f"{params.get('PORT') or 5432}/{params['NAME']}"
+        f"{params.get('PORT') or 5432}/{params['NAME']}{'?' + query if query else ''}"
     )
 
 
@@ -46,7 +62,7 @@ def worker_env(**extra: str) -> dict[str, str]:
     """The environment of a process that shares the test database and the test broker."""
     return {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": shared_database_url(),
         "CELERY_BROKER_URL": celery_app.conf.broker_url,
         "LOG_FORMAT": "text",
         **extra,

@@ -10,7 +10,6 @@ more). Checks: no 5xx, the documented response schema and content type.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationConfig
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
+from tests.processes import free_port, shared_database_url
+
 FUZZ_HOST = "fuzz.localhost"
 FUZZ_EMAIL = "fuzzer@fuzz.example"
 FUZZ_PASSWORD = "fuzzing-Correct-horse-42"
@@ -35,21 +36,6 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SELF_DESTRUCTIVE = r"/auth/logout/|/revoke/|/release/"
 
 pytestmark = pytest.mark.fuzz
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return (
-        f"postgres://{params.get('USER') or ''}{password}@{params.get('HOST') or '127.0.0.1'}:"
-        f"{params.get('PORT') or 5432}/{params['NAME']}"
-    )
 
 
 class FuzzSession:
@@ -116,10 +102,10 @@ def _live_fuzz_server():
     hasher = Argon2PasswordHasher()
     User.objects.filter(email=FUZZ_EMAIL).update(password=hasher.encode(FUZZ_PASSWORD, hasher.salt()))
     connection.set_schema_to_public()
-    port = _free_port()
+    port = free_port()
     log = Path(settings.BASE_DIR) / ".data" / "fuzz-gunicorn.log"
     log.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "false"}
+    env = {**os.environ, "DATABASE_URL": shared_database_url(), "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "false"}
     with log.open("wb") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],

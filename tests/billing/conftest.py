@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -22,36 +20,13 @@ from pathlib import Path
 
 import pytest
 import stripe
-from django.db import connection
 
 from billing import stripe_api
+from tests.processes import free_port, port_answers, wait_for, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sk_test_billing_suite"
 WEBHOOK_SECRET = "whsec_billing_suite_" + "0" * 16
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, timeout: float = 45.0, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return False
-
-
-def port_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -162,22 +137,5 @@ def post_event(client, event: dict, *, signature: str | None = None):
     return client.post("/billing/webhook/", data=payload, content_type="application/json", **headers)
 
 
-def database_url_of_tests() -> str:
-    params = connection.settings_dict
-    return (
-        f"postgres://{params.get('USER') or ''}@{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
-        f"/{params['NAME']}"
-    )
-
-
 def process_env(base: str, **extra: str) -> dict[str, str]:
-    from config.celery import app as celery_app
-
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url_of_tests(),
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        "LOG_FORMAT": "text",
-        **stripe_env(base),
-        **extra,
-    }
+    return worker_env(**stripe_env(base), **extra)

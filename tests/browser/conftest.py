@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 from tests.conftest import PASSWORD, inside
+from tests.processes import free_port, shared_database_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN_EMAIL = "ada@browser.example"
@@ -41,12 +42,6 @@ class LiveSite:
         return f"http://{self.tenant.slug}.localhost:{self.port}{path}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,15 +52,6 @@ def _wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 3
                 return
         time.sleep(0.1)
     raise RuntimeError("the web server did not start")
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return (
-        f"postgres://{params.get('USER') or ''}{password}@{params.get('HOST') or '127.0.0.1'}:"
-        f"{params.get('PORT') or 5432}/{params['NAME']}?application_name={SERVER_APPLICATION_NAME}"
-    )
 
 
 def _wait_for_server_connections_to_end(timeout: float = 15) -> None:
@@ -110,12 +96,12 @@ def browser_tenant(django_db_setup, django_db_blocker):
 def live_site(browser_tenant, tmp_path_factory, django_db_blocker) -> Iterator[LiveSite]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is missing: run `make browser-deps` (as root)")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": shared_database_url(f"application_name={SERVER_APPLICATION_NAME}"),
         "DEBUG": "1",
         "BASE_DOMAIN": f"localhost:{port}",
         "LOG_LEVEL": "WARNING",

@@ -8,7 +8,6 @@ cover encryption at rest.
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import subprocess
@@ -22,11 +21,11 @@ from django.db import connection
 from django.test.utils import override_settings
 from psycopg import sql
 
-from config.celery import app as celery_app
 from tenants.backups import encryption, schema_dump
 from tenants.models import Tenant
 from tenants.services import SignupRequest, tenant_delete, tenant_signup
 from tests.conftest import PASSWORD
+from tests.processes import worker_env
 
 ROOT = Path(__file__).resolve().parents[3]
 TEST_KEY = encryption.new_key()
@@ -125,22 +124,13 @@ class Worker:
 
 @pytest.fixture(scope="package")
 def worker(django_db_setup, backup_dirs, tmp_path_factory) -> Iterator[Worker]:
-    params = connection.settings_dict
-    database_url = (
-        f"postgres://{params.get('USER') or ''}@{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
-        f"/{params['NAME']}"
+    env = worker_env(
+        BACKUP_DIR=str(backup_dirs["storage"]),
+        BACKUP_WORK_DIR=str(backup_dirs["work"]),
+        MEDIA_ROOT=str(backup_dirs["media"]),
+        BACKUP_ENCRYPTION_KEY=TEST_KEY,
+        EMAIL_URL=f"filemail:///{backup_dirs['outbox']}",
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        "LOG_FORMAT": "text",
-        "BACKUP_DIR": str(backup_dirs["storage"]),
-        "BACKUP_WORK_DIR": str(backup_dirs["work"]),
-        "MEDIA_ROOT": str(backup_dirs["media"]),
-        "BACKUP_ENCRYPTION_KEY": TEST_KEY,
-        "EMAIL_URL": f"filemail:///{backup_dirs['outbox']}",
-    }
     running = Worker(tmp_path_factory.mktemp("backup-worker") / "worker.log", backup_dirs["outbox"], env)
     running.log.touch()
     running.start()
