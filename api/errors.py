@@ -18,15 +18,6 @@ from tenants.errors import SignupRejected, TenantReadOnly
 CODED_ERRORS = (CodedError, TenantReadOnly)
 
 
-def _first_code(detail) -> str:
-    if isinstance(detail, dict):
-        for value in detail.values():
-            return _first_code(value)
-    if isinstance(detail, list) and detail:
-        return _first_code(detail[0])
-    return getattr(detail, "code", "invalid")
-
-
 def _field_messages(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {

@@ -144,3 +144,8 @@ def post(*, url: str, secret: str, body: bytes, event: str, event_id: str) -> Ou
 
 def _since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds to wait after failed attempt number `attempt` (exponential backoff)."""
+    return settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)

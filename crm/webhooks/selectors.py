@@ -12,6 +12,7 @@ from accounts import roles
 from accounts.models import User
 from accounts.policy import require_capability
 from crm.errors import RecordNotFound
+from crm.webhooks.delivery import retry_delay
 from crm.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -54,8 +55,6 @@ def webhook_deliveries_stale(*, now: datetime | None = None, limit: int = 500) -
     An attempt n > 1 is due `retry_delay(n - 1)` after its row was written (the backoff
     the worker scheduled it with); a first attempt at once.
     """
-    from crm.webhooks.services import retry_delay
-
     now = now or timezone.now()
     candidates = WebhookDelivery.objects.filter(
         status=DeliveryStatus.PENDING, created_at__lt=now - STALE_AFTER

@@ -27,6 +27,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.policy import require_capability
 from crm.webhooks import delivery
+from crm.webhooks.delivery import retry_delay
 from crm.webhooks.events import EVENTS, PING
 from crm.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -156,11 +157,6 @@ def webhook_ping(*, actor: User | None, endpoint: WebhookEndpoint) -> WebhookDel
     sent = WebhookDelivery.objects.create(endpoint=endpoint, event=PING, event_id=event_id, payload=body)
     _queue_on_commit([sent])
     return sent
-
-
-def retry_delay(attempt: int) -> int:
-    """Seconds to wait after failed attempt number `attempt` (exponential backoff)."""
-    return settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:

@@ -13,8 +13,9 @@ from celery import shared_task
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from config.celery import TenantTask, app
+from crm.webhooks.delivery import retry_delay
 from crm.webhooks.selectors import webhook_deliveries_stale
-from crm.webhooks.services import retry_delay, webhook_delivery_attempt
+from crm.webhooks.services import webhook_delivery_attempt
 
 REDELIVER_PERIOD_SECONDS = 15 * 60
 REDELIVER_SPREAD_SECONDS = 120

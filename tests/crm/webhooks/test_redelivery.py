@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from crm.webhooks.delivery import retry_delay
 from crm.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from crm.webhooks.selectors import STALE_AFTER, webhook_deliveries_stale
-from crm.webhooks.services import retry_delay
 from tests.conftest import inside
 
 
