@@ -12,10 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import NoSeatAvailable
 from config.errors import CodedError
-from tenants.errors import SignupRejected, TenantReadOnly
+from tenants.errors import SignupRejected
 
 # A problem the person caused, with its own code and HTTP status (see each app's errors.py).
-CODED_ERRORS = (CodedError, TenantReadOnly)
 
 
 def _field_messages(detail) -> dict[str, list[str]]:
@@ -36,7 +35,7 @@ def _django_field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": [str(message) for message in error.messages]}
 
 
-def _coded(exc: CodedError | TenantReadOnly) -> Response:
+def _coded(exc: CodedError) -> Response:
     if exc.code == "validation_error":
         return Response(
             {
@@ -57,7 +56,7 @@ def _coded(exc: CodedError | TenantReadOnly) -> Response:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, CODED_ERRORS):
+    if isinstance(exc, CodedError):
         return _coded(exc)
     if isinstance(exc, DjangoValidationError):
         return Response(

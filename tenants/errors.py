@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from config.errors import CodedError
+
 
 class SignupRejected(Exception):
     """Field-level problems with a signup; `errors` maps field → [(message, code)]."""
@@ -14,7 +16,7 @@ class SignupRejected(Exception):
         return {field: [str(message) for message, _code in items] for field, items in self.errors.items()}
 
 
-class TenantReadOnly(Exception):
+class TenantReadOnly(CodedError):
     """A write to a workspace whose subscription is unpaid past its grace period.
 
     Reads, sign-in, exports, backups and the billing page keep working (see
@@ -27,11 +29,13 @@ class TenantReadOnly(Exception):
     def __init__(self, message: str = ""):
         from django.utils.translation import gettext
 
-        self.message = message or gettext(
-            "This workspace is read-only because its subscription is unpaid. "
-            "Your data is safe; an administrator can restore full access on the billing page."
+        super().__init__(
+            message
+            or gettext(
+                "This workspace is read-only because its subscription is unpaid. "
+                "Your data is safe; an administrator can restore full access on the billing page."
+            )
         )
-        super().__init__(self.message)
 
 
 class TenantSuspended(TenantReadOnly):
