@@ -14,8 +14,6 @@ from accounts.errors import NoSeatAvailable
 from config.errors import CodedError
 from tenants.errors import SignupRejected
 
-# A problem the person caused, with its own code and HTTP status (see each app's errors.py).
-
 
 def _field_messages(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
@@ -56,6 +54,7 @@ def _coded(exc: CodedError) -> Response:
 
 
 def exception_handler(exc, context):
+    # A problem the person caused, with its own code and HTTP status (see each app's errors.py).
     if isinstance(exc, CodedError):
         return _coded(exc)
     if isinstance(exc, DjangoValidationError):
