@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import DisallowedHost
+from django.db import connection
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -12,6 +14,7 @@ from accounts.policy import has_capability
 from accounts.roles import BILLING
 from config.sentry import tag_tenant
 from tenants.errors import TenantReadOnly, TenantSuspended
+from tenants.host_lookup import tenant_for_host
 from tenants.status import access_for
 
 
@@ -20,17 +23,20 @@ class TenantHostMiddleware(TenantMainMiddleware):
         # The same page whatever the host: it must not tell whether a workspace exists.
         return HttpResponseNotFound(render_to_string("404.html", request=None))
 
-    def get_tenant(self, domain_model, hostname):
-        # One query for everything a request needs of its workspace: the row, its plan
-        # (limits, seats) and whether a restore holds it in maintenance (a LEFT JOIN).
-        domain = domain_model.objects.select_related("tenant__plan", "tenant__maintenance").get(domain=hostname)
-        return domain.tenant
-
     def process_request(self, request):
-        response = super().process_request(request)
-        if response is None:
-            tag_tenant(request.tenant.schema_name)
-        return response
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            return HttpResponseNotFound()
+        tenant = tenant_for_host(hostname)
+        if tenant is None:
+            connection.set_schema_to_public()
+            return self.no_tenant_found(request, hostname)
+        tenant.domain_url = hostname
+        request.tenant = tenant
+        self.setup_url_routing(request)
+        tag_tenant(tenant.schema_name)
+        return None
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
