@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ReleaseReason
-from accounts.seats import seat_lease_touch
 
 ENDED_BECAUSE = {
     ReleaseReason.EXPIRED: gettext_lazy(
@@ -31,7 +30,7 @@ class SeatMiddleware:
         tenant = getattr(request, "tenant", None)
         user = getattr(request, "user", None)
         if tenant is not None and not tenant.is_public and user is not None and user.is_authenticated:
-            lease = seat_lease_touch(session_key=request.session.session_key or "")
+            lease = request.session.seat_lease()
             if lease is None or lease.released_at is not None:
                 reason = lease.release_reason if lease is not None else ""
                 logout(request)

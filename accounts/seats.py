@@ -13,25 +13,23 @@ poolers). Lease times come from the database clock (`now()`), not the web node's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Min, Q, Subquery
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Now
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import roles
+from accounts import lease_sql, roles
 from accounts.audit import audit_record
 from accounts.errors import NoSeatAvailable, SeatLimitReached, SeatNotAssigned
 from accounts.models import AccessSettings, LeaseKind, ReleaseReason, SeatLease, SeatType, SeatUsageDay, User
 from accounts.policy import require_capability
 from config.locks import advisory_xact_lock
 from tenants.selectors import tenant_current
-
-DEFAULT_IDLE_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -178,33 +176,48 @@ def _record_peak() -> None:
         )
 
 
-def seat_lease_touch(*, session_key: str, renew_after: timedelta = timedelta(minutes=1)) -> SeatLease | None:
-    """Keep a session's seat. Returns the lease (check `released_at`), None if there is none.
+@dataclass(frozen=True)
+class LeaseState:
+    """What a request needs to know of its session's lease."""
+
+    released_at: datetime | None
+    release_reason: str
+
+
+def seat_lease_touch(*, session_key: str) -> LeaseState | None:
+    """Keep a session's seat. Returns the lease's state (check `released_at`), None if there is none.
 
     A lease idle for longer than the timeout is released here. Writes at most once per
-    `renew_after` per session; other requests only read.
+    `lease_sql.RENEW_AFTER` per session; other requests only read. Every request of every
+    signed-in person passes here, so it is one hand-written round trip: the read, the
+    database clock, the idle timeout and the throttled renewal in one statement.
     """
-    # One read per request: the lease, the database clock and the idle timeout together.
-    lease = (
-        SeatLease.objects.filter(session_key=session_key)
-        .annotate(
-            db_now=Now(),
-            idle_minutes=Coalesce(
-                Subquery(AccessSettings.objects.filter(pk=1).values("idle_timeout_minutes")[:1]),
-                DEFAULT_IDLE_MINUTES,
-            ),
-        )
-        .first()
-    )
-    if lease is None or lease.released_at is not None:
-        return lease
-    if lease.last_seen_at < lease.db_now - timedelta(minutes=lease.idle_minutes):
+    with connection.cursor() as cursor:
+        cursor.execute(lease_sql.touch(), lease_sql.touch_params(session_key))
+        row = cursor.fetchone()
+    return None if row is None else lease_state_settle(session_key=session_key, row=row)
+
+
+def session_with_lease(*, session_key: str) -> tuple[str | None, tuple | None]:
+    """A web session's data (None: missing or expired) and the raw state of its lease, read and
+    renewed like `seat_lease_touch` in the same round trip; settle the state with
+    `lease_state_settle`. Used by accounts.session_store so that the seat check costs no
+    round trip of its own. An expired session never renews its lease."""
+    with connection.cursor() as cursor:
+        cursor.execute(lease_sql.session_with_lease(), lease_sql.session_with_lease_params(session_key))
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    return row[0], (row[1:] if row[1] is not None else None)
+
+
+def lease_state_settle(*, session_key: str, row: tuple) -> LeaseState:
+    """The state of a lease read by the statements above, released first if it sat idle too long."""
+    _lease_id, released_at, release_reason, idle_for, idle_minutes, db_now = row
+    if released_at is None and idle_for > timedelta(minutes=idle_minutes):
         seat_lease_release(session_key=session_key, reason=ReleaseReason.EXPIRED)
-        lease.released_at, lease.release_reason = lease.db_now, ReleaseReason.EXPIRED
-        return lease
-    if lease.last_seen_at < lease.db_now - renew_after:
-        SeatLease.objects.filter(pk=lease.pk, released_at__isnull=True).update(last_seen_at=Now())
-    return lease
+        return LeaseState(released_at=db_now, release_reason=ReleaseReason.EXPIRED)
+    return LeaseState(released_at=released_at, release_reason=release_reason)
 
 
 def seat_lease_release(*, session_key: str, reason: str = ReleaseReason.LOGOUT) -> bool:

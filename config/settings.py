@@ -176,7 +176,8 @@ CACHES = {
     }
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions that load their seat lease in the same round trip (accounts.session_store).
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_NAME = "crm_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
