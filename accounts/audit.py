@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from accounts.models import AuditEntry, User
 from config.request_context import current_client
@@ -24,3 +25,68 @@ def audit_record(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+
+
+# What each action is called on the audit log page, and the groups it can be filtered by
+# (the part of the action's code before the dot).
+ACTION_LABELS = {
+    "user.create": gettext_lazy("Person added"),
+    "user.role": gettext_lazy("Role changed"),
+    "user.activate": gettext_lazy("Person switched on or off"),
+    "role.create": gettext_lazy("Role created"),
+    "role.update": gettext_lazy("Role changed (permissions)"),
+    "role.delete": gettext_lazy("Role deleted"),
+    "seat.assign": gettext_lazy("Seat assigned"),
+    "seat.force_release": gettext_lazy("Seat freed by an administrator"),
+    "seats.settings": gettext_lazy("Seat settings changed"),
+    "team.create": gettext_lazy("Team created"),
+    "team.update": gettext_lazy("Team changed"),
+    "team.delete": gettext_lazy("Team deleted"),
+    "invitation.create": gettext_lazy("Invitation sent"),
+    "invitation.revoke": gettext_lazy("Invitation cancelled"),
+    "invitation.accept": gettext_lazy("Invitation accepted"),
+    "api_token.revoke": gettext_lazy("API token revoked"),
+    "integration_token.create": gettext_lazy("Integration token created"),
+    "integration_token.revoke": gettext_lazy("Integration token revoked"),
+    "webhook.create": gettext_lazy("Webhook created"),
+    "webhook.update": gettext_lazy("Webhook changed"),
+    "webhook.delete": gettext_lazy("Webhook deleted"),
+    "backup.delete": gettext_lazy("Backup deleted"),
+    "backup.download": gettext_lazy("Backup downloaded"),
+    "backup.restored": gettext_lazy("Backup restored"),
+    "export.download": gettext_lazy("Export downloaded"),
+    "workspace.language": gettext_lazy("Workspace language changed"),
+}
+ACTION_GROUPS = {
+    "user": gettext_lazy("People"),
+    "role": gettext_lazy("Roles"),
+    "seat": gettext_lazy("Seats"),
+    "team": gettext_lazy("Teams"),
+    "invitation": gettext_lazy("Invitations"),
+    "token": gettext_lazy("API and integration tokens"),
+    "webhook": gettext_lazy("Webhooks"),
+    "backup": gettext_lazy("Backups and exports"),
+    "workspace": gettext_lazy("Workspace"),
+}
+# Action codes of each group (a group may span several prefixes).
+_GROUP_PREFIXES = {
+    "user": ("user.",),
+    "role": ("role.",),
+    "seat": ("seat.", "seats."),
+    "team": ("team.",),
+    "invitation": ("invitation.",),
+    "token": ("api_token.", "integration_token."),
+    "webhook": ("webhook.",),
+    "backup": ("backup.", "export."),
+    "workspace": ("workspace.",),
+}
+
+
+def action_label(action: str) -> str:
+    """The action in words; an action without a label yet shows its code rather than nothing."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def group_prefixes(group: str) -> tuple[str, ...]:
+    return _GROUP_PREFIXES.get(group, ())

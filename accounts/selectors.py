@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.audit import group_prefixes
 from accounts.errors import AccountsError
-from accounts.models import Invitation, Role, Team, User
+from accounts.models import AuditEntry, Invitation, Role, Team, User
 from accounts.policy import require_capability
 
 
@@ -131,3 +135,41 @@ def invitation_list(*, actor: User, open_only: bool = False) -> QuerySet[Invitat
 
 def invitation_get(*, actor: User, invitation_id: int) -> Invitation:
     return _found(invitation_list(actor=actor).filter(pk=invitation_id).first())
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+
+def audit_entry_list(
+    *,
+    actor: User,
+    person_id: int | None = None,
+    group: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    before_id: int | None = None,
+) -> QuerySet[AuditEntry]:
+    """The access audit log, newest first, for user administrators. `person_id` narrows it to
+    what one person did (former people included), `group` to one kind of change (accounts.audit.ACTION_GROUPS), the
+    dates to whole local days; `before_id` continues a page (ids grow with time)."""
+    require_capability(actor, roles.USERS)
+    entries = AuditEntry.objects.select_related("actor").order_by("-id")
+    if person_id is not None:
+        entries = entries.filter(actor_id=person_id)
+    if group:
+        prefixes = group_prefixes(group)
+        condition = Q(pk__in=[])
+        for prefix in prefixes:
+            condition |= Q(action__startswith=prefix)
+        entries = entries.filter(condition)
+    if date_from is not None:
+        entries = entries.filter(created_at__gte=_day_start(date_from))
+    if date_to is not None:
+        entries = entries.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+    if before_id is not None:
+        entries = entries.filter(pk__lt=before_id)
+    return entries
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -17,11 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import roles
+from accounts.audit import ACTION_GROUPS, action_label
 from accounts.models import LeaseKind, SeatType
 from accounts.seats import seat_assign, seat_holders, seat_lease_force_release, seat_overview, seat_usage_history
 from accounts.selectors import (
     USER_ORDERINGS,
     AccessRecordNotFound,
+    audit_entry_list,
     invitation_get,
     invitation_list,
     role_by_id,
@@ -504,3 +506,59 @@ class InvitationViewSet(ListRecordsMixin, RetrieveRecordMixin, RecordViewSet):
     def revoke(self, request, pk=None):
         invitation = invitation_revoke(actor=request.user, invitation=self.get_object())
         return self.respond(invitation)
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    actor = PersonSerializer(read_only=True, allow_null=True)
+    actor_label = serializers.CharField(read_only=True, help_text="The actor's email when it happened, or `system`.")
+    action = serializers.CharField(read_only=True, help_text="A stable code, e.g. `seat.force_release`.")
+    action_label = serializers.SerializerMethodField()
+    target_type = serializers.CharField(read_only=True)
+    target_id = serializers.IntegerField(read_only=True, allow_null=True)
+    target_label = serializers.CharField(read_only=True)
+    changes = serializers.JSONField(read_only=True)
+    ip_address = serializers.IPAddressField(read_only=True, allow_null=True)
+    user_agent = serializers.CharField(read_only=True)
+
+    def get_action_label(self, entry) -> str:
+        return action_label(entry.action)
+
+
+class AuditEntryFilter(serializers.Serializer):
+    person_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Only what this person did (a user id)."
+    )
+    group = serializers.ChoiceField(
+        choices=list(ACTION_GROUPS), required=False, allow_blank=True, help_text="Only one kind of change."
+    )
+    date_from = serializers.DateField(required=False, allow_null=True)
+    date_to = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, data):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError({"date_to": [_("The end date comes before the start date.")]})
+        return data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The access audit log, newest first", parameters=[AuditEntryFilter]),
+    retrieve=extend_schema(summary="One audit log entry"),
+)
+class AuditEntryViewSet(ListRecordsMixin, RetrieveRecordMixin, RecordViewSet):
+    required_capability = roles.USERS
+    serializer_class = AuditEntrySerializer
+    filter_serializer = AuditEntryFilter
+
+    def records(self, actor, query):
+        return audit_entry_list(actor=actor, **query)
+
+    def record(self, actor, pk):
+        entry = audit_entry_list(actor=actor).filter(pk=pk).first()
+        if entry is None:
+            raise RecordNotFound(_("This audit log entry does not exist."))
+        return entry

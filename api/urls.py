@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.activities import ActivityViewSet, TaskViewSet, TimelineView
 from api.admin import (
+    AuditEntryViewSet,
     InvitationViewSet,
     RoleViewSet,
     SeatOverviewView,
@@ -34,6 +35,7 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("seats", SeatViewSet, basename="seat")
 router.register("teams", TeamViewSet, basename="team")
 router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("audit-log", AuditEntryViewSet, basename="audit-entry")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("lead-forms", LeadFormViewSet, basename="lead-form")

@@ -18,9 +18,8 @@ What every list gets, the same way:
 from __future__ import annotations
 
 import base64
-import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +30,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -39,6 +37,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.models import User
 from crm import access
 from crm.access import Action
+from crm.csv_export import csv_response
 from crm.errors import DomainError
 from crm.saved_views.selectors import saved_views_for
 
@@ -229,30 +228,13 @@ def _sort_link(request: HttpRequest, config: RecordList, column: Column, current
 # --- CSV ----------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting like a formula would run in a spreadsheet (CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(config: RecordList, rows: QuerySet, sort: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"  # spreadsheets read UTF-8 (Cyrillic, Arabic) only with the BOM
-        yield writer.writerow([label for label, _value in config.csv_columns])
-        for record in rows.order_by(*config.sorts[sort]).iterator(chunk_size=2000):
-            yield writer.writerow([_cell(value(record)) for _label, value in config.csv_columns])
-
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{config.key}-{stamp}.csv"'
-    return response
+    records = rows.order_by(*config.sorts[sort]).iterator(chunk_size=2000)
+    return csv_response(
+        name=config.key,
+        header=[label for label, _value in config.csv_columns],
+        rows=([value(record) for _label, value in config.csv_columns] for record in records),
+    )
 
 
 # --- bulk actions -------------------------------------------------------------------

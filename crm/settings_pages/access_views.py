@@ -4,6 +4,7 @@ guard against escalation and write the audit log)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from accounts.audit import action_label
 from accounts.models import SeatType
 from accounts.seats import (
     seat_assign,
@@ -26,6 +28,7 @@ from accounts.seats import (
     seat_usage_history,
 )
 from accounts.selectors import (
+    audit_entry_list,
     invitation_get,
     invitation_list,
     role_get,
@@ -48,7 +51,8 @@ from accounts.services import (
     user_set_role,
 )
 from crm.charts import column_chart
-from crm.settings_pages.forms import ACTION_LABELS, InvitationForm, RoleForm, TeamForm, UserChangeForm
+from crm.csv_export import csv_response
+from crm.settings_pages.forms import ACTION_LABELS, AuditFilterForm, InvitationForm, RoleForm, TeamForm, UserChangeForm
 from crm.settings_pages.pages import admin_page, forbidden, form_errors_from, page, sections_for
 
 HISTORY_DAYS = 30
@@ -313,3 +317,75 @@ def team_delete_view(request: HttpRequest, team_id: int) -> HttpResponse:
     team_delete(actor=request.user, team=team)
     messages.success(request, _("Team “%(name)s” deleted.") % {"name": team.name})
     return redirect("settings:teams")
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@admin_page(roles.USERS, section="audit")
+def audit_view(request: HttpRequest) -> HttpResponse:
+    """Who changed access, when, what and from where: filterable, paged, downloadable."""
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return page(request, "settings/audit.html", {"form": form, "entries": []}, status=400)
+    filters = {key: value for key, value in (form.cleaned_data if form.is_bound else {}).items() if value}
+    if "person" in filters:
+        filters["person_id"] = filters.pop("person").pk
+    if request.GET.get("format") == "csv":
+        return _audit_csv(audit_entry_list(actor=request.user, **filters))
+    before = request.GET.get("before", "")
+    entries = list(
+        audit_entry_list(actor=request.user, before_id=int(before) if before.isdigit() else None, **filters)[
+            : AUDIT_PAGE_SIZE + 1
+        ]
+    )
+    more = len(entries) > AUDIT_PAGE_SIZE
+    entries = entries[:AUDIT_PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "form": form,
+        "entries": [(entry, action_label(entry.action)) for entry in entries],
+        "filtered": bool(filters),
+        "first_page": not before,
+        "first_page_query": query.urlencode(),
+        "older_query": _with(query, before=entries[-1].pk) if more else "",
+        "csv_query": _with(query, format="csv"),
+    }
+    return page(request, "settings/audit.html", context)
+
+
+def _with(query, **values) -> str:
+    query = query.copy()
+    for key, value in values.items():
+        query[key] = str(value)
+    return query.urlencode()
+
+
+def _audit_csv(entries) -> HttpResponse:
+    header = [
+        _("When (UTC)"),
+        _("Who"),
+        _("What"),
+        _("Action code"),
+        _("Record"),
+        _("Changes"),
+        _("IP address"),
+        _("Browser"),
+    ]
+    rows = (
+        [
+            entry.created_at.isoformat(),
+            entry.actor_label,
+            action_label(entry.action),
+            entry.action,
+            entry.target_label,
+            json.dumps(entry.changes, ensure_ascii=False, sort_keys=True) if entry.changes else "",
+            entry.ip_address or "",
+            entry.user_agent,
+        ]
+        for entry in entries.iterator(chunk_size=2000)
+    )
+    return csv_response(name="audit-log", header=header, rows=rows)

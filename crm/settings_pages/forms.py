@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
+from accounts import audit, roles
 from accounts.models import Role, SeatType, User
 from crm.validation import CURRENCIES
 
@@ -210,4 +210,26 @@ class LeadFormSettingsForm(forms.Form):
         data = dict(self.cleaned_data)
         data["allowed_origins"] = [line.strip() for line in data["allowed_origins"].splitlines() if line.strip()]
         data["round_robin_users"] = list(data["round_robin_users"])
+        return data
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.ModelChoiceField(
+        label=_("Who"),
+        queryset=User.objects.filter(is_integration=False).order_by("full_name", "id"),
+        required=False,
+        empty_label=_("Everyone"),
+    )
+    group = forms.ChoiceField(label=_("What"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [("", _("All changes")), *audit.ACTION_GROUPS.items()]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date comes before the start date."))
         return data

@@ -36,6 +36,7 @@ SECTIONS = [
     Section("users", gettext_lazy("Users and invitations"), "settings:users", roles.USERS),
     Section("roles", gettext_lazy("Roles"), "settings:roles", roles.USERS),
     Section("teams", gettext_lazy("Teams"), "settings:teams", roles.USERS),
+    Section("audit", gettext_lazy("Audit log"), "settings:audit", roles.USERS),
     Section("workspace", gettext_lazy("Workspace"), "settings:workspace", roles.SETTINGS),
     Section("pipelines", gettext_lazy("Pipelines and stages"), "settings:pipelines", roles.SETTINGS),
     Section("lead_forms", gettext_lazy("Lead forms"), "settings:lead_forms", roles.SETTINGS),

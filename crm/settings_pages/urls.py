@@ -20,6 +20,7 @@ urlpatterns = [
     path("teams/", access_views.teams_view, name="teams"),
     path("teams/<int:team_id>/", access_views.team_edit_view, name="team_edit"),
     path("teams/<int:team_id>/delete/", access_views.team_delete_view, name="team_delete"),
+    path("audit/", access_views.audit_view, name="audit"),
     path("workspace/", workspace_views.workspace_view, name="workspace"),
     path("pipelines/", workspace_views.pipelines_view, name="pipelines"),
     path("pipelines/<int:pipeline_id>/", workspace_views.pipeline_change_view, name="pipeline_change"),
