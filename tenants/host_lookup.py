@@ -73,8 +73,11 @@ def tenant_for_host(hostname: str) -> Tenant | None:
     Tenant.maintenance.related.set_cached_value(tenant, maintenance)
     connection.set_tenant(tenant)
     # The statement above already set the search_path set_tenant() asks for: telling the
-    # backend so spares the next cursor a second `SET`.
-    connection.search_path_set_schemas = connection._get_cursor_search_paths()
+    # backend spares the next cursor a second `SET`. Extra search paths (a setting we
+    # don't use) would differ from it, so then the backend issues its own.
+    wanted = connection._get_cursor_search_paths()
+    if wanted in ([public], [tenant.schema_name, public]):
+        connection.search_path_set_schemas = wanted
     return tenant
 
 
