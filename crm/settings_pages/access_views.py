@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -52,10 +53,19 @@ from accounts.services import (
 )
 from crm.charts import column_chart
 from crm.csv_export import csv_response
-from crm.settings_pages.forms import ACTION_LABELS, AuditFilterForm, InvitationForm, RoleForm, TeamForm, UserChangeForm
+from crm.settings_pages.forms import (
+    ACTION_LABELS,
+    AuditFilterForm,
+    InvitationForm,
+    PeopleFilterForm,
+    RoleForm,
+    TeamForm,
+    UserChangeForm,
+)
 from crm.settings_pages.pages import admin_page, forbidden, form_errors_from, page, sections_for
 
 HISTORY_DAYS = 30
+PEOPLE_PAGE_SIZE = 50
 
 
 def settings_index(request: HttpRequest) -> HttpResponse:
@@ -143,9 +153,16 @@ def users_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("settings:users")
-    people = list(user_list(actor=request.user))
+    people_filter = PeopleFilterForm(request.GET or None)
+    filters = people_filter.selector_filters() if people_filter.is_bound and people_filter.is_valid() else {}
+    people = Paginator(user_list(actor=request.user, **filters), PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "people": people,
+        "people_filter": people_filter,
+        "people_filtered": any(value is not None for value in filters.values()),
+        "people_query": query.urlencode(),
         "invitations": list(invitation_list(actor=request.user, open_only=True)),
         "invite_form": form,
         "roles": list(role_list(actor=request.user)),

@@ -233,3 +233,27 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date comes before the start date."))
         return data
+
+
+class PeopleFilterForm(forms.Form):
+    search = forms.CharField(label=_("Name or email"), required=False, max_length=100)
+    role = forms.ModelChoiceField(
+        label=_("Role"), queryset=Role.objects.order_by("name", "id"), required=False, empty_label=_("Any role")
+    )
+    seat_type = forms.ChoiceField(label=_("Seat"), required=False, choices=[("", _("Any seat")), *SeatType.choices])
+    active = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Everyone")), ("yes", _("May sign in")), ("no", _("Switched off"))],
+    )
+
+    def selector_filters(self) -> dict:
+        """What accounts.selectors.user_list takes, from the valid form."""
+        data = self.cleaned_data
+        active = {"yes": True, "no": False}.get(data.get("active") or "")
+        return {
+            "search": (data.get("search") or "").strip() or None,
+            "role": data.get("role"),
+            "seat_type": data.get("seat_type") or None,
+            "active": active,
+        }

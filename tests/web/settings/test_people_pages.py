@@ -208,3 +208,43 @@ def test_another_workspaces_team_is_not_found(tenant_b, web_alice):
     assert web_alice.post(f"/settings/teams/{FAR_ID}/delete/").status_code == 404
     with inside(tenant_b):
         assert Team.objects.filter(pk=FAR_ID).exists()
+
+
+def people_rows(response) -> str:
+    body = response.content.decode()
+    return body.split('id="people"')[1].split("</table>")[0] if 'id="people"' in body else ""
+
+
+def test_people_are_found_by_name_role_and_status(web_alice, rex):
+    by_name = web_alice.get("/settings/users/", {"search": "REX"})
+    by_role = web_alice.get("/settings/users/", {"role": Role.objects.get(code=roles.ADMIN).pk})
+    switched_off = web_alice.get("/settings/users/", {"active": "no"})
+
+    assert "rex@" in people_rows(by_name) and "alice@" not in people_rows(by_name)
+    assert "alice@" in people_rows(by_role) and "rex@" not in people_rows(by_role)
+    assert people_rows(switched_off) == ""
+    assert "Nobody matches these filters." in switched_off.content.decode()
+
+
+def test_many_people_come_in_pages_within_a_query_bound(web_alice, django_assert_max_num_queries):
+    rep = Role.objects.get(code=roles.SALES_REP)
+    User.objects.bulk_create(
+        User(email=f"p{i:03}@acme.example", full_name=f"Person {i:03}", role=rep, seat_type=SeatType.NONE)
+        for i in range(70)
+    )
+
+    with django_assert_max_num_queries(16):
+        first = web_alice.get("/settings/users/")
+    second = web_alice.get("/settings/users/", {"page": 2})
+
+    assert people_rows(first).count('id="person-') == 50
+    assert "Page 1 of 2" in first.content.decode()
+    assert 0 < people_rows(second).count('id="person-') <= 50
+    assert "Person 000" in people_rows(first) and "Person 069" in people_rows(second)
+
+
+def test_a_filter_naming_an_unknown_role_is_a_field_error_not_a_500(web_alice):
+    response = web_alice.get("/settings/users/", {"role": 10**12, "seat_type": "gold"})
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Select a valid choice.") == 2
