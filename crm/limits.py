@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.utils import formats
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -75,12 +75,8 @@ def require_storage_room(*, in_use_bytes: Callable[[], int], adding_bytes: int) 
         return
     raise PlanLimitReached(
         _(
-            "Your plan allows %(limit)d MB of file storage; %(used)s MB are in use and this file needs %(size)s MB. "
+            "Your plan allows %(limit)d MB of file storage; %(used)s are in use and this file needs %(size)s. "
             "Upgrade the plan on the Billing page, or delete some attachments first."
         )
-        % {
-            "limit": limit,
-            "used": formats.number_format(used / MB, 1, use_l10n=True),
-            "size": formats.number_format(adding_bytes / MB, 1, use_l10n=True),
-        }
+        % {"limit": limit, "used": filesizeformat(used), "size": filesizeformat(adding_bytes)}
     )
