@@ -16,7 +16,6 @@ from crm.trash import record_trash
 from tenants.models import Plan
 from tests.conftest import inside
 from tests.crm.attachments.conftest import media_root_set, stored_files
-from tests.web.conftest import GLOBEX_HOST
 
 
 @pytest.fixture(autouse=True)
@@ -171,7 +170,7 @@ def test_sizes_are_written_the_readers_way(alice, web_alice):
 
     page = web_alice.get(f"/contacts/{contact.pk}/").content.decode()
 
-    assert "1,5\xa0КБ" in page
+    assert "1,5\xa0КБ" in page  # noqa: RUF001 - Russian for KB
 
 
 def test_a_card_with_many_files_renders_within_a_query_bound(alice, web_alice, django_assert_max_num_queries):
