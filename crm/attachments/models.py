@@ -1,8 +1,9 @@
 """Documents attached to client records (a lead, contact, company or deal).
 
 An attachment belongs to exactly one record, by a plain foreign key per record type
-(like tasks and activities do), so visibility follows the record through crm.access
-and a record purged from the trash takes its attachments' rows with it. The bytes live
+(like tasks and activities do), so visibility follows the record through crm.access,
+merging duplicates moves them to the kept record (crm.clients walks the reverse
+relations) and a record purged from the trash takes its attachments' rows with it. The bytes live
 in the tenant's own media folder (default storage, MEDIA_ROOT/<schema>/) under a random
 name; the person's file name is only metadata, shown and sent back on download.
 """
@@ -28,7 +29,7 @@ class Attachment(Timestamped):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="attachments",
         db_index=False,
     )
     contact = models.ForeignKey(
@@ -37,7 +38,7 @@ class Attachment(Timestamped):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="attachments",
         db_index=False,
     )
     company = models.ForeignKey(
@@ -46,7 +47,7 @@ class Attachment(Timestamped):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="attachments",
         db_index=False,
     )
     deal = models.ForeignKey(
@@ -55,7 +56,7 @@ class Attachment(Timestamped):
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="+",
+        related_name="attachments",
         db_index=False,
     )
     original_name = models.CharField(_("file name"), max_length=255)

@@ -18,6 +18,7 @@ import logging
 import mimetypes
 import secrets
 import unicodedata
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ from accounts.models import User
 from config.locks import advisory_xact_lock
 from crm import access
 from crm.access import Action
-from crm.attachments.models import Attachment
+from crm.attachments.models import RECORD_TYPES, Attachment
 from crm.attachments.selectors import record_may, record_type_of, storage_used_bytes
 from crm.errors import AccessDenied, RecordNotFound
 from crm.limits import require_storage_room
@@ -192,3 +193,27 @@ def attachment_delete(*, actor: User | None, attachment: Attachment) -> None:
     _usage_add(-attachment.size_bytes)
     stored_name = attachment.stored_name
     transaction.on_commit(lambda: default_storage.delete(stored_name))
+
+
+def attachment_files_release(*, record_type: str, record_ids: Sequence[int]) -> int:
+    """For records about to be deleted for good (the trash purge): their attachments'
+    rows go with them (CASCADE) in the caller's transaction; this takes their bytes off
+    the usage figure and removes their files once that transaction commits. Returns how
+    many attachments that was; other record types have none."""
+    if record_type not in RECORD_TYPES or not record_ids:
+        return 0
+    _storage_lock()
+    rows = list(
+        Attachment.objects.filter(**{f"{record_type}_id__in": record_ids}).values_list("stored_name", "size_bytes")
+    )
+    if not rows:
+        return 0
+    _usage_add(-sum(size for _name, size in rows))
+    names = [name for name, _size in rows]
+
+    def remove() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(remove)
+    return len(rows)

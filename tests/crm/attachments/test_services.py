@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from accounts import roles
 from crm.attachments.models import Attachment
 from crm.attachments.selectors import attachment_get, attachment_list_for, attachment_open, storage_used_bytes
 from crm.attachments.services import attachment_delete, attachment_upload, filename_clean
-from crm.clients.services import company_create, contact_create
+from crm.clients.services import company_create, contact_create, contacts_merge
 from crm.deals.services import deal_create
 from crm.errors import AccessDenied, RecordNotFound
 from crm.leads.services import lead_create
-from crm.trash import record_restore, record_trash
+from crm.trash import record_restore, record_trash, trash_purge_older_than
 from tenants.backups.services import media_folder
 from tenants.models import Tenant
 from tests.crm.attachments.conftest import member, stored_files, upload
@@ -194,3 +196,35 @@ def test_uploads_and_deletes_keep_the_workspaces_usage_figure_in_step(alice, ten
 
     assert Tenant.objects.get(pk=tenant_a.pk).usage_storage_bytes == before + 500
     assert storage_used_bytes() == 500
+
+
+def test_merging_duplicates_moves_their_attachments_to_the_kept_contact(alice):
+    kept = contact_create(actor=alice, first_name="Peter", last_name="Gibbons")
+    duplicate = contact_create(actor=alice, first_name="Pete", last_name="Gibbons")
+    attachment = attachment_upload(actor=alice, record=duplicate, file=upload(b"contract"))
+
+    contacts_merge(actor=alice, primary=kept, duplicates=[duplicate])
+
+    assert [a.pk for a in attachment_list_for(actor=alice, record=kept)] == [attachment.pk]
+    assert attachment_get(actor=alice, attachment_id=attachment.pk).contact_id == kept.pk
+
+
+def test_purging_a_record_from_the_trash_removes_its_files_and_frees_the_usage(
+    alice, tenant_a, media, django_capture_on_commit_callbacks
+):
+    # given a trashed contact with a file, and a live one with another
+    usage_before = Tenant.objects.get(pk=tenant_a.pk).usage_storage_bytes
+    gone = contact_create(actor=alice, first_name="Gone")
+    kept = contact_create(actor=alice, first_name="Kept")
+    attachment_upload(actor=alice, record=gone, file=upload(b"x" * 300))
+    attachment_upload(actor=alice, record=kept, file=upload(b"y" * 200))
+    record_trash(actor=alice, record=gone)
+
+    # when the trash is purged
+    with django_capture_on_commit_callbacks(execute=True):
+        trash_purge_older_than(days=0, now=timezone.now() + timedelta(seconds=1))
+
+    # then the purged contact's file is gone from the disk and the usage; the other stays
+    assert [path.read_bytes() for path in stored_files(media)] == [b"y" * 200]
+    assert storage_used_bytes() == 200
+    assert Tenant.objects.get(pk=tenant_a.pk).usage_storage_bytes == usage_before + 200
