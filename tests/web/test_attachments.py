@@ -182,3 +182,13 @@ def test_a_card_with_many_files_renders_within_a_query_bound(alice, web_alice, d
         response = web_alice.get(f"/contacts/{contact.pk}/")
 
     assert response.content.decode().count("/download/") == 20
+
+
+def test_without_javascript_a_refused_upload_comes_back_to_the_card_saying_why(alice, web_alice, media):
+    contact = contact_create(actor=alice, first_name="Peter")
+
+    response = web_alice.post(f"/attachments/contact/{contact.pk}/upload/", {"file": file(b"")}, follow=True)
+
+    assert response.redirect_chain == [(f"/contacts/{contact.pk}/", 302)]
+    assert "This file is empty." in response.content.decode()
+    assert stored_files(media) == []
