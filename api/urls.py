@@ -14,6 +14,7 @@ from api.admin import (
     TeamViewSet,
     UserViewSet,
 )
+from api.attachments import AttachmentViewSet
 from api.auth import ApiTokenViewSet, IntegrationTokenViewSet, LogoutView, MeView, TokenObtainView
 from api.backups import BackupViewSet
 from api.billing import BillingView
@@ -48,6 +49,7 @@ router.register("quotes", QuoteViewSet, basename="quote")
 router.register("tags", TagViewSet, basename="tag")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("backups", BackupViewSet, basename="backup")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 app_name = "api"
 

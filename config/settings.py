@@ -73,6 +73,7 @@ TENANT_APPS = [
     "crm.webhooks",
     "api",
     "crm.saved_views",
+    "crm.attachments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -198,6 +199,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 # Uploaded files live under MEDIA_ROOT/<schema>/ so no tenant can reach another's files.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Documents attached to client records (crm.attachments): the largest single file, in bytes.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 # Backups and exports (decision record 8): local folder by default, any S3-compatible
 # store when BACKUP_S3_BUCKET is set (django-storages); optional encryption at rest.
 BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
@@ -327,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "crm.notifications.models.NotificationKind",
         "TrashKindEnum": "api.workspace.TRASH_KINDS",
         "SearchKindEnum": "crm.search.selectors.SearchKind",
+        # Attachments and search hits name the same four record types.
+        "RecordTypeEnum": "crm.attachments.models.RECORD_TYPES",
         "StageKindEnum": "crm.deals.models.StageKind",
         "LeadStatusEnum": "crm.leads.models.LeadStatus",
     },

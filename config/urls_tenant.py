@@ -26,4 +26,5 @@ urlpatterns = [
     path("tasks/", include("crm.activities.urls_tasks")),
     path("products/", include("crm.catalog.urls_products")),
     path("quotes/", include("crm.catalog.urls_quote_list")),
+    path("attachments/", include("crm.attachments.urls")),
 ]

@@ -12,7 +12,8 @@ edits in place with the update service each calls, its template) and mounts
 - the timeline (crm.activities.selectors.timeline) with its cursor ("older"), and the
   record's open tasks;
 - quick actions "log a call", "add note", "schedule task", posting to the activities
-  services.
+  services;
+- the record's attachments (crm.attachments): list, upload, download, delete.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from crm.access import Action
 from crm.activities.models import Direction, TaskKind, TaskStatus
 from crm.activities.selectors import TimelineCursor, task_list, timeline
 from crm.activities.services import call_log, note_add, task_create
+from crm.attachments.views import attachment_section
 from crm.errors import DomainError, RecordNotFound
 
 TIMELINE_PAGE = 20
@@ -289,6 +291,7 @@ def _card_context(
         "groups": groups,
         "may_edit": may_edit,
         **_activity_context(card, request, record, bound=bound),
+        **attachment_section(actor=request.user, record=record),
     }
     if card.more_context is not None:
         context.update(card.more_context(request, record))

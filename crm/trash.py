@@ -26,6 +26,7 @@ from accounts.models import User
 from crm import access
 from crm.access import Action
 from crm.activities.models import Activity, LinkedToClientRecord, Task
+from crm.attachments.services import attachment_files_release
 from crm.catalog.models import Product, Quote
 from crm.clients.models import Company, Contact
 from crm.deals.models import Deal
@@ -255,8 +256,15 @@ def trash_purge_older_than(*, days: int, now: datetime | None = None) -> dict[st
     for kind, model in TRASHABLE.items():
         pks = list(model.all_objects.filter(deleted_at__lt=cutoff).values_list("pk", flat=True))
         for start in range(0, len(pks), PURGE_BATCH):
-            batch = pks[start : start + PURGE_BATCH]
+            # Locked, so a restore running meanwhile either wins (and the row stays, with
+            # its attachments' files) or waits and then finds nothing to restore.
+            batch = list(
+                model.all_objects.select_for_update()
+                .filter(pk__in=pks[start : start + PURGE_BATCH], deleted_at__lt=cutoff)
+                .values_list("pk", flat=True)
+            )
             _detach_shared_links(model, batch)
+            attachment_files_release(record_type=kind, record_ids=batch)
             model.all_objects.filter(pk__in=batch, deleted_at__lt=cutoff).delete()
         purged[kind] = len(pks)
     return purged

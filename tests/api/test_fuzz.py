@@ -62,13 +62,13 @@ class FuzzSession:
 
 
 @pytest.fixture(scope="module")
-def fuzz_session(django_db_setup, django_db_blocker):
+def fuzz_session(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
-        yield from _live_fuzz_server()
+        yield from _live_fuzz_server(media_root=tmp_path_factory.mktemp("fuzz-media"))
 
 
-def _live_fuzz_server():
+def _live_fuzz_server(*, media_root: Path):
     from tenants.models import Plan, Tenant
     from tenants.services import SignupRequest, tenant_delete, tenant_signup
 
@@ -105,7 +105,14 @@ def _live_fuzz_server():
     port = free_port()
     log = Path(settings.BASE_DIR) / ".data" / "fuzz-gunicorn.log"
     log.parent.mkdir(exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": shared_database_url(), "DEBUG": "true", "CELERY_TASK_ALWAYS_EAGER": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": shared_database_url(),
+        "DEBUG": "true",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        # Files the fuzzer uploads go to a temporary folder, not the developer's media.
+        "MEDIA_ROOT": str(media_root),
+    }
     with log.open("wb") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],

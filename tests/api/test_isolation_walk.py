@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.api.conftest import ApiClient, sign_in
 from tests.conftest import ALICE_EMAIL, BOB_EMAIL, inside
+from tests.crm.attachments.conftest import media_root_set
 
 # Documentation of the API itself, the same for every workspace.
 PUBLIC_PATTERNS = {"api/v1/schema/", "api/v1/docs/"}
@@ -67,9 +68,11 @@ def globex_records_create() -> None:
     """One record of every kind, through the services, as Globex's system would."""
     from datetime import timedelta
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from crm.activities.services import note_add, task_create
+    from crm.attachments.services import attachment_upload
     from crm.catalog.services import product_create, quote_create, quote_line_add
     from crm.clients.services import company_create, contact_create
     from crm.deals.services import deal_create
@@ -86,12 +89,14 @@ def globex_records_create() -> None:
     quote = quote_create(actor=None, title="Globex secret quote", deal=deal)
     quote_line_add(actor=None, quote=quote, product=product, quantity=1)
     tag_get_or_create(actor=None, name="globex-secret")
+    attachment_upload(actor=None, record=contact, file=SimpleUploadedFile("globex-secret.pdf", b"globex secret"))
     assert lead.pk
 
 
 @pytest.fixture
-def globex_world(tenant_b):
+def globex_world(tenant_b, settings, tmp_path):
     """Globex with demo data, and the first id of each list as Globex sees it."""
+    media_root_set(settings, tmp_path / "media")
     with inside(tenant_b):
         globex_records_create()
     bob = sign_in("globex.localhost:8000", BOB_EMAIL)
@@ -109,7 +114,7 @@ def globex_world(tenant_b):
             detail = bob.get(f"/{route}{results[0]['id']}/")
             if detail.status_code == 200:
                 bodies[basename_of(pattern)] = json.dumps(detail.json(), sort_keys=True)
-    assert {"contact", "company"} <= set(first_ids), first_ids
+    assert {"contact", "company", "attachment"} <= set(first_ids), first_ids
     return first_ids, bodies
 
 
