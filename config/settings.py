@@ -73,6 +73,7 @@ TENANT_APPS = [
     "crm.webhooks",
     "api",
     "crm.saved_views",
+    "crm.dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -2,10 +2,10 @@
 
 from django.urls import include, path
 
-from accounts.views import home
+from crm.dashboard.views import dashboard_view
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", dashboard_view, name="home"),
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
@@ -26,4 +26,5 @@ urlpatterns = [
     path("tasks/", include("crm.activities.urls_tasks")),
     path("products/", include("crm.catalog.urls_products")),
     path("quotes/", include("crm.catalog.urls_quote_list")),
+    path("dashboard/", include("crm.dashboard.urls")),
 ]
