@@ -64,7 +64,7 @@ class LayoutRow:
 def _panel(actor: User, entry: LayoutEntry, day: Day) -> Panel:
     widget = entry.widget
     data = widget.data(actor, widget.settings_for(entry.settings, day), day)
-    return Panel(widget=widget, data=data, see_all=widget.see_all(actor, data) if widget.see_all else "")
+    return Panel(widget=widget, data=data, see_all=widget.see_all(actor, data, day) if widget.see_all else "")
 
 
 def _layout_rows(entries: list[LayoutEntry], day: Day, errors: dict[str, list[str]]) -> list[LayoutRow]:

@@ -64,7 +64,7 @@ class Widget:
     label: str
     template: str
     data: Callable[[User, dict[str, int], Day], dict[str, Any]]  # (actor, settings, day) -> template context
-    see_all: Callable[[User, dict[str, Any]], str] | None = None  # (actor, data) -> URL of the matching list
+    see_all: Callable[[User, dict[str, Any], Day], str] | None = None  # (actor, data, day) -> the matching list
     settings: tuple[NumberSetting, ...] = ()
 
     def settings_for(self, stored: Mapping[str, object], day: Day) -> dict[str, int]:
@@ -98,14 +98,16 @@ WIDGETS: tuple[Widget, ...] = (
         label=gettext_lazy("My tasks: overdue and today"),
         template="dashboard/widgets/tasks.html",
         data=lambda actor, settings, day: {"due": selectors.my_tasks_due(actor=actor, day=day)},
-        see_all=lambda actor, data: _list_url("tasks:list", owner=actor.pk, status="open", sort="due"),
+        see_all=lambda actor, data, day: _list_url(
+            "tasks:list", owner=actor.pk, status="open", due_to=day.today.isoformat(), sort="due"
+        ),
     ),
     Widget(
         key="new_leads",
         label=gettext_lazy("New leads assigned to me"),
         template="dashboard/widgets/new_leads.html",
         data=lambda actor, settings, day: {"new": selectors.my_new_leads(actor=actor)},
-        see_all=lambda actor, data: _list_url("leads:list", owner=actor.pk, status=LeadStatus.NEW),
+        see_all=lambda actor, data, day: _list_url("leads:list", owner=actor.pk, status=LeadStatus.NEW),
     ),
     Widget(
         key="stale_deals",
@@ -114,7 +116,7 @@ WIDGETS: tuple[Widget, ...] = (
         data=lambda actor, settings, day: {
             "stale": selectors.my_deals_needing_attention(actor=actor, day=day, days=settings["days"])
         },
-        see_all=lambda actor, data: _list_url("deals:list", owner=actor.pk, status=StageKind.OPEN),
+        see_all=lambda actor, data, day: _list_url("deals:list", owner=actor.pk, status=StageKind.OPEN),
         settings=(
             NumberSetting(
                 name="days",
@@ -130,7 +132,7 @@ WIDGETS: tuple[Widget, ...] = (
         label=gettext_lazy("My funnel"),
         template="dashboard/widgets/funnel.html",
         data=lambda actor, settings, day: _funnel_data(actor, day),
-        see_all=lambda actor, data: (
+        see_all=lambda actor, data, day: (
             _list_url("deals:board", pipeline=data["funnel"].pipelines[0].pipeline_id, owner=actor.pk)
             if data["funnel"].pipelines
             else ""
@@ -141,7 +143,7 @@ WIDGETS: tuple[Widget, ...] = (
         label=gettext_lazy("Unread notifications"),
         template="dashboard/widgets/notifications.html",
         data=lambda actor, settings, day: {"unread": selectors.my_unread_notifications(actor=actor)},
-        see_all=lambda actor, data: reverse("notifications:inbox"),
+        see_all=lambda actor, data, day: reverse("notifications:inbox"),
     ),
 )
 WIDGETS_BY_KEY = {widget.key: widget for widget in WIDGETS}
