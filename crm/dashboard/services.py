@@ -61,15 +61,30 @@ def dashboard_layout_set(*, actor: User, widgets: Sequence[Mapping]) -> list[Lay
 
 @transaction.atomic
 def dashboard_widget_move(*, actor: User, key: str, offset: int) -> list[LayoutEntry]:
-    """Move widget `key` `offset` places (-1: up, +1: down) in `actor`'s layout; a move
-    past either end stops there. Raises ValidationError (`key`: unknown_widget)."""
+    """Move widget `key` `offset` places (-1: up, +1: down) in `actor`'s layout.
+
+    A shown widget passes one shown neighbour per place, stepping over hidden ones on the
+    way, so every move changes the page; a move past either end stops there. Raises
+    ValidationError (`key`: unknown_widget).
+    """
     _known(key)
     layout = _locked(actor)
-    entries = layout_entries(layout.widgets)
-    position = next(index for index, entry in enumerate(entries) if entry.widget.key == key)
-    target = min(max(position + offset, 0), len(entries) - 1)
-    entries.insert(target, entries.pop(position))
-    return _save(layout, [entry.stored() for entry in entries])
+    rest = layout_entries(layout.widgets)
+    position = next(index for index, entry in enumerate(rest) if entry.widget.key == key)
+    moving = rest.pop(position)
+    for _step in range(abs(offset)):
+        if offset < 0:
+            while position > 0:
+                position -= 1
+                if moving.hidden or not rest[position].hidden:
+                    break
+        else:
+            while position < len(rest):
+                position += 1
+                if moving.hidden or not rest[position - 1].hidden:
+                    break
+    rest.insert(position, moving)
+    return _save(layout, [entry.stored() for entry in rest])
 
 
 @transaction.atomic

@@ -82,7 +82,12 @@ def _layout_rows(entries: list[LayoutEntry], day: Day, errors: dict[str, list[st
             )
             for setting in entry.widget.settings
         ]
-        rows.append(LayoutRow(entry.widget, entry.hidden, index == 0, index == len(entries) - 1, fields))
+        # A shown widget moves among the shown ones (services.dashboard_widget_move).
+        before, after = entries[:index], entries[index + 1 :]
+        if not entry.hidden:
+            before = [other for other in before if not other.hidden]
+            after = [other for other in after if not other.hidden]
+        rows.append(LayoutRow(entry.widget, entry.hidden, not before, not after, fields))
     return rows
 
 

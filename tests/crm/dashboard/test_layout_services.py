@@ -151,3 +151,17 @@ def test_a_switched_off_account_changes_nothing(rex):
     with pytest.raises(AccessDenied):
         dashboard_layout_reset(actor=rex)
     assert not DashboardLayout.objects.filter(user=rex).exists()
+
+
+def test_a_shown_widget_moves_past_hidden_ones_so_every_move_changes_the_page(rex):
+    dashboard_widget_set_hidden(actor=rex, key="new_leads", hidden=True)
+    entries = dashboard_widget_move(actor=rex, key="stale_deals", offset=-1)
+    assert keys(entries)[:3] == ["stale_deals", "tasks", "new_leads"]
+    entries = dashboard_widget_move(actor=rex, key="tasks", offset=+1)
+    assert keys(entries)[:4] == ["stale_deals", "new_leads", "funnel", "tasks"]
+
+
+def test_a_hidden_widget_moves_one_place_at_a_time(rex):
+    dashboard_widget_set_hidden(actor=rex, key="funnel", hidden=True)
+    entries = dashboard_widget_move(actor=rex, key="funnel", offset=-1)
+    assert keys(entries)[:4] == ["tasks", "new_leads", "funnel", "stale_deals"]
