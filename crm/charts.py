@@ -140,10 +140,10 @@ class RowChart:
     bars: list[RowBar]
 
 
-ROW_STEP, ROW_LABEL_Y, ROW_BAR_Y, ROW_BAR_HEIGHT = 44, 15, 21, 16
+ROW_STEP, ROW_LABEL_Y, ROW_BAR_Y, ROW_BAR_HEIGHT = 36, 14, 19, 12
 
 
-def row_chart(values: Sequence[tuple[str, int]], *, width: int = 320, rtl: bool = False) -> RowChart:
+def row_chart(values: Sequence[tuple[str, int]], *, width: int = 400, rtl: bool = False) -> RowChart:
     """Horizontal bars of `values` (label, value), one row each with its label above,
     growing from the start edge (the right one in right-to-left pages); small enough
     for a dashboard widget on a phone."""
