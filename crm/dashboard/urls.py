@@ -2,12 +2,11 @@
 
 from django.urls import path
 
-from crm.dashboard.views import layout_view, task_done_view, widget_view
+from crm.dashboard.views import layout_view, task_done_view
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("layout/", layout_view, name="layout"),
-    path("widgets/<slug:key>/", widget_view, name="widget"),
     path("tasks/<int:pk>/done/", task_done_view, name="task_done"),
 ]

@@ -122,19 +122,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/home.html", context)
 
 
-@require_GET
-@login_required
-def widget_view(request: HttpRequest, key: str) -> HttpResponse:
-    """One widget, freshly read (HTMX refreshes a widget in place)."""
-    widget = WIDGETS_BY_KEY.get(key)
-    if widget is None:
-        raise Http404
-    entries = layout_entries(dashboard_layout_stored(user=request.user))
-    entry = next(entry for entry in entries if entry.widget.key == key)
-    day = my_day()
-    return render(request, "dashboard/_widget.html", {"panel": _panel(request.user, entry, day), "day": day})
-
-
 # --- customising ------------------------------------------------------------------------
 
 

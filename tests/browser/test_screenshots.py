@@ -47,7 +47,9 @@ def sample(inside_browser_tenant):
     admin, now = User.objects.get(email=ADMIN_EMAIL), timezone.now()
     leads = [lead_create(actor=None, name=name, email=email, owner=admin) for name, email in SAMPLE_LEADS]
     task = task_create(actor=None, title="Send the signed contract", due_at=now - timedelta(hours=26), owner=admin)
-    deals = [deal_create(actor=None, title=title, owner=admin, amount=Decimal(amount)) for title, amount in SAMPLE_DEALS]
+    deals = [
+        deal_create(actor=None, title=title, owner=admin, amount=Decimal(amount)) for title, amount in SAMPLE_DEALS
+    ]
     deal_move_stage(actor=None, deal=deals[0], stage=Stage.objects.filter(kind="open").order_by("position")[1])
     Deal.objects.filter(pk=deals[1].pk).update(last_activity_at=now - timedelta(days=20))
     yield

@@ -378,12 +378,6 @@ def test_a_stored_layout_with_a_widget_that_no_longer_exists_still_renders(rex, 
     assert _widget_order(response.content.decode())[0] == "funnel"
 
 
-def test_one_widget_can_be_fetched_alone_and_an_unknown_one_is_a_404(rex, web_rex):
-    response = web_rex.get("/dashboard/widgets/funnel/")
-    assert response.status_code == 200 and 'id="widget-funnel"' in response.content.decode()
-    assert web_rex.get("/dashboard/widgets/weather/").status_code == 404
-
-
 # --- isolation --------------------------------------------------------------------------
 
 
@@ -434,10 +428,11 @@ def test_the_page_needs_the_same_bounded_number_of_queries_for_1_or_30_records(
     alice, rex, web_rex, count, django_assert_max_num_queries
 ):
     _records(rex, alice, count)
-    with django_assert_max_num_queries(24):
+    # Session, user, seat, workspace settings, layout, two per widget, the header's badge.
+    with django_assert_max_num_queries(20):
         response = web_rex.get("/")
     assert response.status_code == 200
-    assert f"Overdue {count - 1}" in response.content.decode() or count > 8
+    assert f"Overdue {count - 1}" in response.content.decode()  # the oldest comes first
 
 
 def test_the_query_count_does_not_grow_with_the_records(alice, rex, web_rex):
