@@ -6,10 +6,11 @@ then keeps the records the person owns: "my" means mine for everyone, an adminis
 included. A freelancer, who sees only what was shared with them, gets the shared records
 among their own.
 
-Each widget costs a fixed number of queries (rows capped, counts aggregated in
-PostgreSQL), whatever the number of records: tasks, leads and deals are read through
-the indexes on their owner (`task_owner_open_due`, `lead_owner_status`,
-`deal_owner_recent`).
+Each widget costs one query whatever the number of records (two for the funnel): the
+capped rows carry the totals as window aggregates (`count(*) OVER ()`), computed by
+PostgreSQL over every matching row before the LIMIT. Tasks, leads and deals are read
+through the indexes on their owner (`task_owner_open_due`, `lead_owner_status`,
+`deal_owner_recent`), notifications through `notification_inbox`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,7 +33,7 @@ from crm.deals.selectors import deal_list, deals_needing_attention
 from crm.leads.models import Lead, LeadStatus
 from crm.leads.selectors import lead_list
 from crm.notifications.models import Notification
-from crm.notifications.selectors import inbox, unread_count
+from crm.notifications.selectors import notification_list
 from crm.selectors import workspace_settings
 
 STALE_DAYS_MIN, STALE_DAYS_MAX = 1, 365
@@ -80,12 +81,13 @@ class TasksDue:
 
 def my_tasks_due(*, actor: User, day: Day, limit: int = 8) -> TasksDue:
     """`actor`'s open tasks due by the end of today, soonest due first (the overdue ones
-    lead). Two queries: the first `limit` rows, and both counts in one aggregate."""
-    tasks = task_list(actor=actor, owner=actor, status=TaskStatus.OPEN, due_before=day.end_of_today)
-    counts = tasks.order_by().aggregate(
-        overdue=Count("id", filter=Q(due_at__lt=day.now)), today=Count("id", filter=Q(due_at__gte=day.now))
+    lead). One query: the first `limit` rows carry both counts (window aggregates)."""
+    tasks = task_list(actor=actor, owner=actor, status=TaskStatus.OPEN, due_before=day.end_of_today).annotate(
+        overdue_total=Window(Count("id", filter=Q(due_at__lt=day.now))), due_total=Window(Count("id"))
     )
-    return TasksDue(tasks=list(tasks[:limit]), overdue_count=counts["overdue"], today_count=counts["today"])
+    rows = list(tasks[:limit])
+    overdue = rows[0].overdue_total if rows else 0
+    return TasksDue(tasks=rows, overdue_count=overdue, today_count=rows[0].due_total - overdue if rows else 0)
 
 
 # --- new leads --------------------------------------------------------------------------
@@ -99,9 +101,10 @@ class NewLeads:
 
 def my_new_leads(*, actor: User, limit: int = 5) -> NewLeads:
     """`actor`'s leads nobody has worked yet (status "new": not in progress, qualified,
-    disqualified or converted), newest first. Two queries: rows and count."""
+    disqualified or converted), newest first. One query: rows with the total."""
     leads = lead_list(actor=actor, owner=actor, status=LeadStatus.NEW).prefetch_related(None)
-    return NewLeads(leads=list(leads[:limit]), count=leads.order_by().count())
+    rows = list(leads.annotate(total=Window(Count("id")))[:limit])
+    return NewLeads(leads=rows, count=rows[0].total if rows else 0)
 
 
 # --- deals needing attention ------------------------------------------------------------
@@ -116,13 +119,13 @@ class ForgottenDeals:
 
 def my_deals_needing_attention(*, actor: User, day: Day, days: int, limit: int = 5) -> ForgottenDeals:
     """`actor`'s open deals with no activity for `days` days (1..365), the longest
-    forgotten first. Two queries: rows and count."""
+    forgotten first. One query: rows with the total."""
     days = min(max(days, STALE_DAYS_MIN), STALE_DAYS_MAX)
     deals = deals_needing_attention(actor=actor, days=days).filter(owner=actor)
-    rows = list(deals[:limit])
+    rows = list(deals.annotate(total=Window(Count("id")))[:limit])
     for deal in rows:
         deal.idle_days = (day.now - deal.last_touched).days
-    return ForgottenDeals(deals=rows, count=deals.order_by().count(), days=days)
+    return ForgottenDeals(deals=rows, count=rows[0].total if rows else 0, days=days)
 
 
 # --- my funnel --------------------------------------------------------------------------
@@ -191,9 +194,9 @@ class Unread:
 
 
 def my_unread_notifications(*, actor: User, limit: int = 5) -> Unread:
-    """`actor`'s newest unread notifications and how many are unread (two queries)."""
-    page = inbox(user=actor, unread_only=True, limit=limit)
-    return Unread(notifications=page.notifications, count=unread_count(user=actor))
+    """`actor`'s newest unread notifications and how many are unread (one query)."""
+    rows = list(notification_list(user=actor, unread_only=True).annotate(total=Window(Count("id")))[:limit])
+    return Unread(notifications=rows, count=rows[0].total if rows else 0)
 
 
 # --- the layout -------------------------------------------------------------------------

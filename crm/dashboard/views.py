@@ -16,11 +16,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from crm.activities.selectors import task_get
@@ -67,21 +67,20 @@ def _panel(actor: User, entry: LayoutEntry, day: Day) -> Panel:
     return Panel(widget=widget, data=data, see_all=widget.see_all(actor, data, day) if widget.see_all else "")
 
 
-def _layout_rows(entries: list[LayoutEntry], day: Day, errors: dict[str, list[str]]) -> list[LayoutRow]:
+def _layout_rows(
+    entries: list[LayoutEntry], day: Day, errors: dict[str, list[str]], posted: QueryDict | None
+) -> list[LayoutRow]:
     rows = []
     for index, entry in enumerate(entries):
         values = entry.widget.settings_for(entry.settings, day)
-        fields = [
-            SettingField(
-                name=setting.name,
-                label=str(setting.label),
-                minimum=setting.minimum,
-                maximum=setting.maximum,
-                value=values[setting.name],
-                errors=errors.get(f"{entry.widget.key}.{setting.name}", []),
+        fields = []
+        for setting in entry.widget.settings:
+            problems = errors.get(f"{entry.widget.key}.{setting.name}", [])
+            # A refused value is shown as typed, beside its error, so it can be corrected.
+            value = posted.get(setting.name, "") if problems and posted is not None else values[setting.name]
+            fields.append(
+                SettingField(setting.name, str(setting.label), setting.minimum, setting.maximum, value, problems)
             )
-            for setting in entry.widget.settings
-        ]
         # A shown widget moves among the shown ones (services.dashboard_widget_move).
         before, after = entries[:index], entries[index + 1 :]
         if not entry.hidden:
@@ -97,6 +96,7 @@ def _context(
     entries: list[LayoutEntry] | None = None,
     customise: bool = False,
     errors: dict[str, list[str]] | None = None,
+    posted: QueryDict | None = None,
     status_text: str = "",
 ) -> dict[str, Any]:
     actor = request.user
@@ -108,14 +108,14 @@ def _context(
     return {
         "day": day,
         "panels": [_panel(actor, entry, day) for entry in entries if not entry.hidden],
-        "layout_rows": _layout_rows(entries, day, errors),
+        "layout_rows": _layout_rows(entries, day, errors, posted),
         "customise": customise or bool(errors),
         "layout_errors": general,
         "status_text": status_text,
     }
 
 
-@require_GET
+@require_safe
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     context = _context(request, customise=request.GET.get("customise") == "1")
@@ -176,10 +176,10 @@ def layout_view(request: HttpRequest) -> HttpResponse:
             raise ValidationError({"action": [ValidationError(_("Choose what to change."), code="invalid_choice")]})
         entries = change(request.user, key, request.POST)
     except ValidationError as error:
-        problems = error.message_dict
+        context = _context(request, customise=True, errors=error.message_dict, posted=request.POST)
         if request.htmx:
-            return render(request, "dashboard/_dashboard.html", _context(request, customise=True, errors=problems))
-        return render(request, "dashboard/home.html", _context(request, customise=True, errors=problems), status=400)
+            return render(request, "dashboard/_dashboard.html", context)
+        return render(request, "dashboard/home.html", context, status=400)
     except DomainError as refused:
         messages.error(request, refused.message)
         return redirect("home")

@@ -31,7 +31,8 @@ def fresh_layout(inside_browser_tenant):
 
 
 def test_hide_one_widget_and_move_another_up_and_the_layout_survives_a_reload(page, live_site, fresh_layout):
-    # given
+    # given (the server's workers may still be loading Django on a busy machine)
+    page.set_default_navigation_timeout(60_000)
     sign_in(page, live_site)
     assert _widget_order(page) == ["tasks", "new_leads", "stale_deals", "funnel", "notifications"]
     page.get_by_text("Customise this page").click()
@@ -70,6 +71,7 @@ def my_deals(fresh_layout):
 def test_widgets_stack_on_a_375_px_phone_without_sideways_scrolling(chromium_browser, live_site, my_deals):
     context = chromium_browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    page.set_default_navigation_timeout(60_000)
     try:
         sign_in(page, live_site)
         expect(page.locator("#widget-funnel svg")).to_be_visible()
