@@ -22,10 +22,6 @@ class AccessRecordNotFound(AccountsError):
     http_status = 404
 
 
-def workspace_summary() -> dict[str, int]:
-    return {"active_users": User.objects.filter(is_active=True).count()}
-
-
 def member_get(*, user_id: int) -> User | None:
     """An active person of this workspace (not an integration's stand-in), or None."""
     return User.objects.filter(pk=user_id, is_active=True, is_integration=False).first()

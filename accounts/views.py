@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_POST
 from accounts.errors import AccountsError, InvitationInvalid, SeatError
 from accounts.forms import EmailLoginForm, InvitationAcceptForm
 from accounts.seats import seat_lease_acquire, seat_lease_release
-from accounts.selectors import workspace_summary
 from accounts.services import invitation_accept, invitation_by_token, user_language_set
 
 
@@ -83,11 +81,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("accounts:login")
             return redirect("home")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html", {"summary": workspace_summary()})
 
 
 @require_POST

@@ -74,6 +74,7 @@ TENANT_APPS = [
     "api",
     "crm.saved_views",
     "crm.attachments",
+    "crm.dashboard",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -2,10 +2,10 @@
 
 from django.urls import include, path
 
-from accounts.views import home
+from crm.dashboard.views import dashboard_view
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", dashboard_view, name="home"),
     path("", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forms/", include("crm.leads.urls")),
@@ -27,4 +27,5 @@ urlpatterns = [
     path("products/", include("crm.catalog.urls_products")),
     path("quotes/", include("crm.catalog.urls_quote_list")),
     path("attachments/", include("crm.attachments.urls")),
+    path("dashboard/", include("crm.dashboard.urls")),
 ]

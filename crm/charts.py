@@ -118,3 +118,50 @@ def funnel_chart(stages: Sequence, *, width: int = 640) -> FunnelChart:
         )
         y = bar_y + ROW_BAR + (ROW_ARROW if index + 1 < len(stages) else 4)
     return FunnelChart(width=width, height=int(y) + 2, centre=width / 2, bar_height=ROW_BAR, bars=bars)
+
+
+@dataclass(frozen=True)
+class RowBar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    label_x: float  # where the label starts (the start edge: right in right-to-left pages)
+    label_y: float
+
+
+@dataclass(frozen=True)
+class RowChart:
+    width: int
+    height: int
+    bar_height: int
+    direction: str  # "ltr" or "rtl", for the labels' text-anchor="start"
+    bars: list[RowBar]
+
+
+ROW_STEP, ROW_LABEL_Y, ROW_BAR_Y, ROW_BAR_HEIGHT = 36, 14, 19, 12
+
+
+def row_chart(values: Sequence[tuple[str, int]], *, width: int = 400, rtl: bool = False) -> RowChart:
+    """Horizontal bars of `values` (label, value), one row each with its label above,
+    growing from the start edge (the right one in right-to-left pages); small enough
+    for a dashboard widget on a phone."""
+    top = max([value for _label, value in values] + [1])
+    bars = []
+    for index, (label, value) in enumerate(values):
+        bar_width = max(width * value / top, 2.0) if value else 0.0
+        y = index * ROW_STEP
+        bars.append(
+            RowBar(
+                label=label,
+                value=value,
+                x=round(width - bar_width if rtl else 0.0, 1),
+                y=y + ROW_BAR_Y,
+                width=round(bar_width, 1),
+                label_x=float(width) if rtl else 0.0,
+                label_y=y + ROW_LABEL_Y,
+            )
+        )
+    height = max(len(values), 1) * ROW_STEP
+    return RowChart(width, height, ROW_BAR_HEIGHT, "rtl" if rtl else "ltr", bars)

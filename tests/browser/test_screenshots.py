@@ -7,13 +7,22 @@ git ignores). Pages not built yet are left out, not faked.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from accounts.models import User
+from crm.activities.models import Task
+from crm.activities.services import task_create
+from crm.deals.models import Deal, Stage
+from crm.deals.services import deal_create, deal_move_stage
 from crm.leads.models import Lead
 from crm.leads.services import lead_create
-from tests.browser.conftest import sign_in
+from crm.notifications.models import Notification
+from tests.browser.conftest import ADMIN_EMAIL, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots]
 
@@ -33,11 +42,24 @@ PAGES = {
 
 @pytest.fixture
 def sample(inside_browser_tenant):
-    leads = [lead_create(actor=None, name=name, email=email) for name, email in SAMPLE_LEADS]
+    # Owned by the admin who signs in, so "My day" shows real widgets: new leads (with
+    # their follow-up calls due today), an overdue task, deals in two stages, one quiet.
+    admin, now = User.objects.get(email=ADMIN_EMAIL), timezone.now()
+    leads = [lead_create(actor=None, name=name, email=email, owner=admin) for name, email in SAMPLE_LEADS]
+    task = task_create(actor=None, title="Send the signed contract", due_at=now - timedelta(hours=26), owner=admin)
+    deals = [
+        deal_create(actor=None, title=title, owner=admin, amount=Decimal(amount)) for title, amount in SAMPLE_DEALS
+    ]
+    deal_move_stage(actor=None, deal=deals[0], stage=Stage.objects.filter(kind="open").order_by("position")[1])
+    Deal.objects.filter(pk=deals[1].pk).update(last_activity_at=now - timedelta(days=20))
     yield
     Lead.all_objects.filter(pk__in=[lead.pk for lead in leads]).delete()
+    Task.all_objects.filter(pk=task.pk).delete()
+    Deal.all_objects.filter(pk__in=[deal.pk for deal in deals]).delete()
+    Notification.objects.filter(recipient=admin, created_at__gte=now).delete()
 
 
+SAMPLE_DEALS = [("Office fit-out", "18500"), ("Annual support", "4200"), ("Training day", "1500")]
 SAMPLE_LEADS = [
     ("Мария Иванова", "maria@example.ru"),
     ("Lucía Fernández", "lucia@example.es"),
