@@ -6,8 +6,8 @@
    ...; a concurrent-seat user signed in through the real POST /login/, and the query
    passed through `crm.access.visible`) is compared with the same view behind Django's
    own stack with the same signed-in user (settings.MIDDLEWARE minus the tenant, seat
-   and status middlewares, the connection pointed at the workspace beforehand, no
-   permission filter): the difference is the issue's figure, tenant resolution + seat
+   and status middlewares, Django's own database sessions instead of ours that load the
+   seat lease, the connection pointed at the workspace beforehand, no permission filter): the difference is the issue's figure, tenant resolution + seat
    check + permission check. Intermediate stacks split it into its parts, and a bare
    Django request (MIDDLEWARE=[]) shows what everything together costs.
 2. Sign-in throughput: N threads, each with its own database connection and its own
@@ -40,6 +40,7 @@ CHECKED = "/bench/probe/checked/"
 BARE = "/bench/probe/bare/"
 GOAL_OVERHEAD_P50_US = 1000.0
 SEAT_MIDDLEWARE = "accounts.middleware.SeatMiddleware"
+DJANGO_SESSIONS = "django.contrib.sessions.backends.db"
 # Tenant resolution and what it brings: the host lookup, restore maintenance, billing status.
 TENANT_MIDDLEWARE = (
     "tenants.middleware.TenantHostMiddleware",
@@ -264,11 +265,17 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
     host = tenant_hostname(tenant.slug)
     full = list(settings.MIDDLEWARE)
     stacks = {
-        "full": (full, CHECKED),
-        "no_permission": (full, BARE),
-        "no_seat": ([name for name in full if name != SEAT_MIDDLEWARE], BARE),
-        "django_stack": ([name for name in full if name != SEAT_MIDDLEWARE and name not in TENANT_MIDDLEWARE], BARE),
-        "bare": ([], BARE),
+        "full": (full, CHECKED, settings.SESSION_ENGINE),
+        "no_permission": (full, BARE, settings.SESSION_ENGINE),
+        # Without the seat check there is no lease to load with the session: Django's own
+        # database sessions, so the seat's share of the session statement counts as seat.
+        "no_seat": ([name for name in full if name != SEAT_MIDDLEWARE], BARE, DJANGO_SESSIONS),
+        "django_stack": (
+            [name for name in full if name != SEAT_MIDDLEWARE and name not in TENANT_MIDDLEWARE],
+            BARE,
+            DJANGO_SESSIONS,
+        ),
+        "bare": ([], BARE, DJANGO_SESSIONS),
     }
 
     with override_settings(ROOT_URLCONF=URLCONF):
@@ -286,8 +293,9 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
     # primed under its own MIDDLEWARE, then the stacks are interleaved request by request
     # so that the load of a busy machine falls on all of them alike.
     clients = {}
-    for name, (middleware, url) in stacks.items():
-        with override_settings(ROOT_URLCONF=URLCONF, MIDDLEWARE=middleware):
+    for name, (middleware, url, sessions) in stacks.items():
+        # SessionMiddleware picks its engine when the handler loads it, on the first request.
+        with override_settings(ROOT_URLCONF=URLCONF, MIDDLEWARE=middleware, SESSION_ENGINE=sessions):
             client = Client()
             client.cookies = cookies
             connection.set_tenant(tenant)  # the bare stack has no tenant middleware to set it
@@ -297,12 +305,12 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
     with override_settings(ROOT_URLCONF=URLCONF):
         connection.set_tenant(tenant)
         for index in range(warmup + requests):
-            for name, (_middleware, url) in stacks.items():
+            for name, (_middleware, url, _sessions) in stacks.items():
                 elapsed = _probe(clients[name], name, url, host)
                 if index >= warmup:
                     timings[name].append(elapsed)
     results: dict[str, dict[str, Any]] = {}
-    for name, (middleware, url) in stacks.items():
+    for name, (middleware, url, sessions) in stacks.items():
         values = timings[name]
         results[name] = {
             "middleware": len(middleware),
