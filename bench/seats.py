@@ -7,8 +7,9 @@
    passed through `crm.access.visible`) is compared with the same view behind Django's
    own stack with the same signed-in user (settings.MIDDLEWARE minus the tenant, seat
    and status middlewares, Django's own database sessions instead of ours that load the
-   seat lease, the connection pointed at the workspace beforehand, no permission filter): the difference is the issue's figure, tenant resolution + seat
-   check + permission check. Intermediate stacks split it into its parts, and a bare
+   seat lease, the connection pointed at the workspace beforehand, no permission
+   filter): the difference is the issue's figure, tenant resolution + seat check +
+   permission check. Intermediate stacks split it into its parts, and a bare
    Django request (MIDDLEWARE=[]) shows what everything together costs.
 2. Sign-in throughput: N threads, each with its own database connection and its own
    concurrent-seat user, loop `seat_lease_acquire` + `seat_lease_release` for a fixed
@@ -315,6 +316,7 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
         results[name] = {
             "middleware": len(middleware),
             "url": url,
+            "session_engine": sessions,
             "p50_us": round(support.percentile(values, 50), 1),
             "p95_us": round(support.percentile(values, 95), 1),
             "mean_us": round(sum(values) / len(values), 1),
