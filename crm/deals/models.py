@@ -166,6 +166,14 @@ class Deal(ClientRecord, SourceData):
                 condition=models.Q(deleted_at__isnull=True),
                 name="deal_stage_entered",
             ),
+            # The board's column totals (count and sum per stage) from a narrow index alone;
+            # owner and team are there for role filters.
+            models.Index(
+                fields=["pipeline", "stage"],
+                include=["amount_base", "owner", "team"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_board_totals",
+            ),
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
             # A stage's deals, newest first (board column, API ?stage=): a page without sorting the stage.
             models.Index(
