@@ -26,6 +26,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.api",
         "REST API list endpoints on the million-contact workspace: req/s and p50/p95 under 16 clients, SQL per request",
     ),
+    "pages": (
+        "bench.pages",
+        "web pages on the million-contact workspace as an admin and a sales rep: p50/p95 server time, SQL per request",
+    ),
     "backups": (
         "bench.backups",
         "backup/restore time and archive size at 10k, 100k, 1M contacts; backup time with 10 vs 500 tenants",

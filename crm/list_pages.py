@@ -26,7 +26,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -116,7 +116,11 @@ def _decode(text: str, model, order: tuple[str, ...]) -> list[Any] | None:
 
 
 def _after(order: tuple[str, ...], values: list[Any]) -> Q:
-    """Rows strictly after `values` in `order` (a row comparison written out for the ORM)."""
+    """Rows strictly after `values` in `order` (a row comparison written out for the ORM).
+
+    The redundant range on the first key alone lets PostgreSQL start the index scan at
+    the cursor: without it a page deep into a million names walked the index from its
+    start (1.7 s)."""
     descending = order[0].startswith("-")
     names = [name.lstrip("-") for name in order]
     lookup = "lt" if descending else "gt"
@@ -126,21 +130,51 @@ def _after(order: tuple[str, ...], values: list[Any]) -> Q:
         for earlier in range(position):
             step &= Q(**{names[earlier]: values[earlier]})
         condition |= step
-    return condition
+    if values[0] is None:
+        return condition
+    return Q(**{f"{names[0]}__{lookup}e": values[0]}) & condition
+
+
+def _page_ids(rows: QuerySet, order: tuple[str, ...], limit: int, *, few: bool) -> list[Any]:
+    """The ids of the first `limit` rows in `order`.
+
+    With many matches PostgreSQL walks the order's index and stops after a page. With
+    few (`few`: the bounded count found at most COUNT_CAP), the matches are found first
+    and only they are sorted: left to itself, PostgreSQL guessed that the matches of a
+    search or a filter were spread evenly along the order and walked the index through
+    hundreds of thousands of rows for them (a first name in-word: 2.6 s). `OFFSET 0`
+    keeps the filter from being merged into the ordered walk.
+    """
+    if not few:
+        return list(rows.order_by(*order).values_list("pk", flat=True)[:limit])
+    names = [name.lstrip("-") for name in order]
+    sql, params = rows.order_by().values_list("pk", *names).query.sql_with_params()
+    columns = ", ".join(f"c{index}" for index in range(len(names) + 1))
+    sort = ", ".join(
+        f"c{index} {'DESC' if name.startswith('-') else 'ASC'}" for index, name in enumerate(order, start=1)
+    )
+    # Only the ORM's compiled SQL (its values stay parameters) and fixed column names.
+    query = f"SELECT c0 FROM ({sql} OFFSET 0) AS matches ({columns}) ORDER BY {sort} LIMIT %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*params, limit])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def keyset_page(queryset: QuerySet, *, order: tuple[str, ...], after: str, size: int) -> Page:
-    """One page of `queryset` in `order`, starting after the cursor `after`."""
+    """One page of `queryset` in `order`, starting after the cursor `after`.
+
+    Three queries besides prefetches: the bounded count, the page's ids, then its rows
+    with their joins (narrow rows are sorted and cut first: a deferred join)."""
     values = _decode(after, queryset.model, order) if after else None
     count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-    ordered = queryset.order_by(*order)
-    if values is not None:
-        ordered = ordered.filter(_after(order, values))
-    rows = list(ordered[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
+    matching = queryset if values is None else queryset.filter(_after(order, values))
+    ids = _page_ids(matching, order, size + 1, few=count <= COUNT_CAP)
+    more = len(ids) > size
+    ids = ids[:size]
+    by_id = {record.pk: record for record in queryset.order_by().filter(pk__in=ids)} if ids else {}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     next_after = ""
-    if more:
+    if more and rows:
         last = rows[-1]
         next_after = _encode([getattr(last, name.lstrip("-")) for name in order])
     return Page(rows=rows, next_after=next_after, count=count, capped=count > COUNT_CAP, is_first=values is None)

@@ -66,6 +66,8 @@ class Task(ClientRecord, LinkedToClientRecord):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         indexes = [
+            # The trash page: this kind's trashed rows, most recently trashed first (a small index).
+            models.Index(fields=["deleted_at", "id"], condition=models.Q(deleted_at__isnull=False), name="task_trash"),
             models.Index(fields=["owner", "status", "due_at"], name="task_owner_open_due"),
             models.Index(
                 fields=["due_at"], condition=models.Q(status="open", deleted_at__isnull=True), name="task_open_due"
@@ -144,6 +146,10 @@ class Activity(Timestamped, Trashable, LinkedToClientRecord):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         indexes = [
+            # The trash page: this kind's trashed rows, most recently trashed first (a small index).
+            models.Index(
+                fields=["deleted_at", "id"], condition=models.Q(deleted_at__isnull=False), name="activity_trash"
+            ),
             models.Index(fields=["contact", "-occurred_at"], name="activity_contact_timeline"),
             models.Index(fields=["company", "-occurred_at"], name="activity_company_timeline"),
             models.Index(fields=["deal", "-occurred_at"], name="activity_deal_timeline"),

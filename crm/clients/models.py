@@ -43,6 +43,10 @@ class Company(ClientRecord, PostalAddress):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         indexes = [
+            # The trash page: this kind's trashed rows, most recently trashed first (a small index).
+            models.Index(
+                fields=["deleted_at", "id"], condition=models.Q(deleted_at__isnull=False), name="company_trash"
+            ),
             models.Index(OpClass(Lower("name"), name="text_pattern_ops"), name="company_name_prefix"),
             GinIndex(
                 OpClass(Lower("name"), name="gin_trgm_ops"),
@@ -85,6 +89,10 @@ class Contact(ClientRecord, PostalAddress):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [
+            # The trash page: this kind's trashed rows, most recently trashed first (a small index).
+            models.Index(
+                fields=["deleted_at", "id"], condition=models.Q(deleted_at__isnull=False), name="contact_trash"
+            ),
             models.Index(OpClass(Lower("full_name"), name="text_pattern_ops"), name="contact_name_prefix"),
             models.Index(OpClass(Lower("last_name"), name="text_pattern_ops"), name="contact_last_name_prefix"),
             GinIndex(

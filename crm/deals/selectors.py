@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,8 +176,9 @@ def pipeline_board(
     and the first `per_stage` of them, most recently moved in first. Optionally only the
     deals of `owner`, or expected to close between the two dates (both inclusive).
 
-    Three queries whatever the number of stages: stages, totals, deals (ranked with a
-    window function).
+    Four queries whatever the number of stages and deals: stages, totals, the first ids
+    of each column (one index range per stage, most recently moved in first, read in
+    the order of `deal_stage_entered`), and those deals with their owner and company.
     """
     stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position"))
     deals = access.visible(Deal.objects.filter(pipeline=pipeline), actor=actor)
@@ -189,13 +190,22 @@ def pipeline_board(
         deals = deals.filter(expected_close_date__lte=expected_close_to)
     totals = {
         row["stage_id"]: row
-        for row in deals.order_by().values("stage_id").annotate(count=Count("id"), total=Sum("amount_base"))
+        # COUNT(*), not COUNT(id): the totals then come from `deal_board_totals` alone.
+        for row in deals.order_by().values("stage_id").annotate(count=Count("*"), total=Sum("amount_base"))
     }
-    ranked = _related(deals).annotate(
-        rank=Window(RowNumber(), partition_by=F("stage_id"), order_by=[F("stage_entered_at").desc(), F("id").desc()])
-    )
     first_deals: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
-    for deal in ranked.filter(rank__lte=per_stage).order_by("stage_id", "rank"):
+    # Ranking every deal of the pipeline with a window function sorted all of them
+    # (seconds with 300,000 deals); a UNION ALL of one short index range per stage
+    # reads only what the board shows.
+    per_column = [
+        deals.filter(stage=stage).order_by("-stage_entered_at", "-id").values_list("pk", flat=True)[:per_stage]
+        for stage in stages
+    ]
+    ids = list(per_column[0].union(*per_column[1:], all=True)) if per_column else []
+    # A card shows its company and owner: the other joins would only cost.
+    ordered = Deal.objects.filter(pk__in=ids).select_related("owner", "company")
+    ordered = ordered.order_by("stage_id", "-stage_entered_at", "-id")
+    for deal in ordered if ids else []:
         first_deals.setdefault(deal.stage_id, []).append(deal)
     columns = []
     for stage in stages:

@@ -115,6 +115,8 @@ class Lead(ClientRecord, SourceData):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [
+            # The trash page: this kind's trashed rows, most recently trashed first (a small index).
+            models.Index(fields=["deleted_at", "id"], condition=models.Q(deleted_at__isnull=False), name="lead_trash"),
             models.Index(fields=["status", "-created_at"], name="lead_status_recent"),
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["created_at"], name="lead_created"),

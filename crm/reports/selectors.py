@@ -355,10 +355,12 @@ def _conversion_row(period_start: date, values: dict[str, Any]) -> ConversionRow
 
 def _lead_outcome_aggregates(actor: User | None) -> dict[str, Any]:
     """Counts over leads: became a contact, became a deal `actor` may see, that deal won."""
-    visible_deals = access.visible(Deal.objects.all(), actor=actor)
-    won_deals = visible_deals.filter(stage__kind=StageKind.WON)
-    has_deal = Q(converted_deal__in=visible_deals.values("id"))
-    has_won = Q(converted_deal__in=won_deals.values("id"))
+    # Conditions on the converted deal's own row (joined for its amount anyway): a
+    # `converted_deal IN (visible deals)` subquery per lead took minutes on 200,000 leads.
+    has_deal = Q(converted_deal__isnull=False, converted_deal__deleted_at__isnull=True) & access.visible_through(
+        "converted_deal", Deal, actor=actor
+    )
+    has_won = has_deal & Q(converted_deal__stage__kind=StageKind.WON)
     return {
         "leads": Count("id"),
         "contacts": Count("id", filter=Q(converted_at__isnull=False)),
@@ -380,7 +382,7 @@ def lead_conversion(*, actor: User | None, date_from: date, date_to: date, perio
     many became contacts (were converted), deals, and won deals, with the step rates.
 
     Every period of the range is listed, empty ones with zeros. A lead counts for the
-    period it arrived in, whenever it converted. Two queries.
+    period it arrived in, whenever it converted. One query.
     """
     if period not in PERIODS:
         raise ValidationError(
@@ -399,7 +401,9 @@ def lead_conversion(*, actor: User | None, date_from: date, date_to: date, perio
         .annotate(**aggregates)
     }
     rows = [_conversion_row(start, by_period.get(start, {})) for start in _period_starts(date_from, date_to, period)]
-    total = leads.order_by().aggregate(**aggregates)
+    # The periods partition the range: their sums are the total (a second pass over the
+    # range's leads cost as much as the first).
+    total = {name: sum((group[name] or 0) for group in by_period.values()) for name in aggregates}
     return LeadConversion(
         date_from=date_from,
         date_to=date_to,

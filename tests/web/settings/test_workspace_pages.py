@@ -181,6 +181,18 @@ def test_creating_a_lead_form_lands_on_its_snippet_and_preview(web_alice, alice)
     assert form.allowed_origins == ["https://www.acme.example"]
 
 
+def test_the_whole_snippet_sits_escaped_inside_its_box_and_its_preview(web_alice, alice):
+    # given: the snippet holds a <textarea> of its own (the visitor's message)
+    form = lead_form_create(actor=alice, name="Website")
+    # when
+    body = web_alice.get(f"/settings/lead-forms/{form.pk}/").content.decode()
+    # then: its closing tag cannot end the settings page's box early, nor the preview's attribute
+    box = body.split('<textarea id="snippet"', 1)[1].split("</textarea>", 1)[0]
+    assert "&lt;/textarea&gt;" in box and "&lt;button type=&quot;submit&quot;&gt;" in box
+    assert body.count('name="message"') == 0
+    assert 'srcdoc="&lt;!--' in body
+
+
 def test_a_lead_form_with_bad_origins_is_a_field_error(web_alice, alice):
     response = web_alice.post(
         "/settings/lead-forms/",
