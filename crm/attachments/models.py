@@ -21,44 +21,24 @@ from crm.records import Timestamped
 RECORD_TYPES = ("lead", "contact", "company", "deal")
 
 
-class Attachment(Timestamped):
+def _record_link(to: str, verbose_name) -> models.ForeignKey:
     # No single-column index per link: the composite indexes below lead with it.
-    lead = models.ForeignKey(
-        "leads.Lead",
-        verbose_name=_("lead"),
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="attachments",
         db_index=False,
     )
-    contact = models.ForeignKey(
-        "clients.Contact",
-        verbose_name=_("contact"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="attachments",
-        db_index=False,
-    )
-    company = models.ForeignKey(
-        "clients.Company",
-        verbose_name=_("company"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="attachments",
-        db_index=False,
-    )
-    deal = models.ForeignKey(
-        "deals.Deal",
-        verbose_name=_("deal"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="attachments",
-        db_index=False,
-    )
+
+
+class Attachment(Timestamped):
+    lead = _record_link("leads.Lead", _("lead"))
+    contact = _record_link("clients.Contact", _("contact"))
+    company = _record_link("clients.Company", _("company"))
+    deal = _record_link("deals.Deal", _("deal"))
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))

@@ -4,20 +4,7 @@ import pytest
 
 from accounts.models import Role, User
 from crm.clients.services import company_create, contact_create
-from tests.conftest import ALICE_EMAIL, BOB_EMAIL, PASSWORD, inside
-
-
-@pytest.fixture
-def acme(tenant_a):
-    """Run the test inside Acme's schema."""
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    # Loaded with her role, as the authentication backend loads every signed-in user.
-    return User.objects.select_related("role").get(email=ALICE_EMAIL)
+from tests.conftest import BOB_EMAIL, PASSWORD, inside
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import roles
 from accounts.models import Role, SeatType, User
 from accounts.services import user_create
-from tests.conftest import ALICE_EMAIL, inside
 
 
 def media_root_set(settings, path: Path) -> Path:
@@ -42,17 +41,6 @@ def member(email: str, role_code: str) -> User:
         role=Role.objects.get(code=role_code),
         seat_type=SeatType.CONCURRENT,
     )
-
-
-@pytest.fixture
-def acme(tenant_a):
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 @pytest.fixture

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
-from accounts.models import User
 from crm.catalog.models import Product, Quote
 from crm.catalog.services import product_create, quote_create
 from crm.clients.models import Company, Contact
 from crm.clients.services import company_create, contact_create
 from crm.deals.models import Deal
 from crm.deals.services import deal_create
-from tests.conftest import ALICE_EMAIL, inside
-
-
-@pytest.fixture
-def acme(tenant_a) -> Iterator:
-    """The test runs inside tenant A's schema (rolled back with the `db` transaction)."""
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    # Loaded with her role, as the authentication backend loads every signed-in user.
-    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 @pytest.fixture

@@ -3,19 +3,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from tests.conftest import ALICE_EMAIL, inside
 from tests.crm.deals.factories import user_with_role
-
-
-@pytest.fixture
-def acme(tenant_a):
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 @pytest.fixture

@@ -6,25 +6,11 @@ from django_tenants.utils import tenant_context
 
 from accounts.models import Role, User
 from crm.leads.services import lead_form_create
-from tests.conftest import ALICE_EMAIL, BOB_EMAIL, PASSWORD, inside
+from tests.conftest import BOB_EMAIL, PASSWORD
 
 ACME_HOST = "acme.localhost:8000"
 GLOBEX_HOST = "globex.localhost:8000"
 SITE = "https://www.acme-landing.example"
-
-
-@pytest.fixture
-def acme(tenant_a):
-    """Run the test inside Acme's schema."""
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    """Acme's administrator (the first admin of the workspace)."""
-    # Loaded with her role, as the authentication backend loads every signed-in user.
-    return User.objects.select_related("role").get(email=ALICE_EMAIL)
 
 
 def make_rep(email: str, full_name: str, *, language: str = "en", active: bool = True) -> User:

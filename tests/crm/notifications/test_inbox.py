@@ -17,18 +17,7 @@ from crm.notifications.services import (
     notify,
     notify_many,
 )
-from tests.conftest import ALICE_EMAIL, PASSWORD, inside
-
-
-@pytest.fixture
-def acme(tenant_a):
-    with inside(tenant_a):
-        yield tenant_a
-
-
-@pytest.fixture
-def alice(acme) -> User:
-    return User.objects.get(email=ALICE_EMAIL)
+from tests.conftest import PASSWORD, inside
 
 
 @pytest.fixture
