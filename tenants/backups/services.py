@@ -499,12 +499,17 @@ def restore_run(*, job_id: int) -> Job:
     5. end every session and seat lease in it (everyone signs in again);
     6. swap: rename live -> retired, scratch -> live, in one transaction;
     7. swap the files folder; maintenance off; email the person who asked.
-    A redelivered message (the worker died mid-way) finds the job running: it is
-    abandoned and cleaned up instead of being run twice.
+    A redelivered message finds the job running: when its heartbeat is stale (the worker
+    died mid-way) it is abandoned and cleaned up, else left to the worker running it;
+    never run twice.
     """
     connection.set_schema_to_public()
     job = Job.objects.select_related("tenant", "backup").get(pk=job_id)
     if job.status == JobStatus.RUNNING:
+        # A second delivery while the first still beats its heart is left alone: abandoning
+        # would drop the scratch schema under a restore that is still working.
+        if job.heartbeat_at and job.heartbeat_at >= timezone.now() - timedelta(seconds=settings.BACKUP_STALE_SECONDS):
+            return job
         _job_abandon(job, _("The job was interrupted (its worker stopped). Nothing was changed; try again."))
         return Job.objects.get(pk=job_id)
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(

@@ -13,10 +13,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import AuditEntry, SeatLease, User
 from crm.activities.services import activity_log
@@ -121,7 +123,7 @@ def test_a_flipped_byte_is_refused_before_anything_changes(scratch):
         byte = handle.read(1)
         handle.seek(backup.size_bytes // 2)
         handle.write(bytes([byte[0] ^ 0x01]))
-    job = services.restore_request(actor=admin_of(scratch), backup=backup)
+    job = services.restore_request(actor=admin_of(scratch), backup=backup, queue=False)
     before = table_contents(scratch.schema_name)
 
     # when its restore runs
@@ -150,7 +152,8 @@ def test_a_backup_from_older_migrations_is_restored_and_migrated_forward(scratch
     backed_up = table_contents(scratch.schema_name, skip=CHANGED_BY_RESTORE | {"django_migrations"})
 
     # when it is restored
-    job = services.restore_run(job_id=services.restore_request(actor=admin_of(scratch), backup=backup).pk)
+    # (run here, not queued: the package's worker would take the job too)
+    job = services.restore_run(job_id=services.restore_request(actor=admin_of(scratch), backup=backup, queue=False).pk)
 
     # then the data is back and the schema is at the code's migrations again
     assert job.status == JobStatus.DONE, job.error
@@ -251,3 +254,26 @@ def test_a_restore_killed_mid_way_leaves_the_live_schema_intact(scratch, worker)
     finally:
         if worker.process is None:
             worker.start()
+
+
+def test_a_second_delivery_leaves_a_running_restore_alone_until_its_heartbeat_stops(scratch):
+    # given a restore some worker is running (its scratch schema made, its heart beating)
+    backup = services.backup_take(tenant=scratch, kind=BackupKind.MANUAL)
+    job = services.restore_request(actor=admin_of(scratch), backup=backup, queue=False)
+    work_schema = f"{scratch.schema_name}_r{job.pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{work_schema}"')
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), work_schema=work_schema)
+
+    # when the same message arrives again, the job and its work are left alone
+    again = services.restore_run(job_id=job.pk)
+    assert again.status == JobStatus.RUNNING
+    assert schema_dump.schema_exists(work_schema)
+
+    # when it arrives after the worker's heart stopped, the job is abandoned and cleaned up
+    stale = timezone.now() - timedelta(seconds=settings.BACKUP_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=stale)
+    abandoned = services.restore_run(job_id=job.pk)
+    assert abandoned.status == JobStatus.FAILED
+    assert abandoned.error_code == "interrupted"
+    assert not schema_dump.schema_exists(work_schema)
