@@ -1,3 +1,3 @@
-from tests.crm.clients.conftest import acme, alice, region_ru, rex
+from tests.crm.clients.conftest import region_ru, rex
 
-__all__ = ["acme", "alice", "region_ru", "rex"]
+__all__ = ["region_ru", "rex"]
