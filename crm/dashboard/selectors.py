@@ -6,9 +6,11 @@ then keeps the records the person owns: "my" means mine for everyone, an adminis
 included. A freelancer, who sees only what was shared with them, gets the shared records
 among their own.
 
-Each widget costs one query whatever the number of records (two for the funnel): the
-capped rows carry the totals as window aggregates (`count(*) OVER ()`), computed by
-PostgreSQL over every matching row before the LIMIT. Tasks, leads and deals are read
+Each widget costs one or two queries whatever the number of records. Today's tasks carry
+their totals as window aggregates (`count(*) OVER ()`): a day's tasks are few. New leads,
+forgotten deals and unread notifications can be thousands for a busy person, and a window
+count reads every one of them (60 ms for the million-contact bench's administrator), so
+they are counted apart and only up to COUNT_CAP ("1,000+"). Tasks, leads and deals are read
 through the indexes on their owner (`task_owner_open_due`, `lead_owner_status`,
 `deal_owner_recent`), notifications through `notification_inbox`.
 """
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Q, Sum, Window
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from accounts.models import User
 from crm.activities.models import Task, TaskStatus
@@ -90,28 +93,49 @@ def my_tasks_due(*, actor: User, day: Day, limit: int = 8) -> TasksDue:
     return TasksDue(tasks=rows, overdue_count=overdue, today_count=rows[0].due_total - overdue if rows else 0)
 
 
+# Counted up to this many; more shows as "1,000+".
+COUNT_CAP = 1000
+
+
+class CappedCount:
+    """A widget's `count`, read only up to COUNT_CAP + 1, as the page shows it."""
+
+    count: int
+
+    @property
+    def shown(self) -> str:
+        if self.count > COUNT_CAP:
+            return number_format(COUNT_CAP, force_grouping=True) + "+"
+        return number_format(self.count, force_grouping=True)
+
+    @property
+    def plural_count(self) -> int:
+        """The number that picks the plural form ("1,000+" reads as a thousand)."""
+        return min(self.count, COUNT_CAP)
+
+
 # --- new leads --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class NewLeads:
+class NewLeads(CappedCount):
     leads: list[Lead]
     count: int
 
 
 def my_new_leads(*, actor: User, limit: int = 5) -> NewLeads:
     """`actor`'s leads nobody has worked yet (status "new": not in progress, qualified,
-    disqualified or converted), newest first. One query: rows with the total."""
+    disqualified or converted), newest first, and how many (up to COUNT_CAP + 1)."""
     leads = lead_list(actor=actor, owner=actor, status=LeadStatus.NEW).prefetch_related(None)
-    rows = list(leads.annotate(total=Window(Count("id")))[:limit])
-    return NewLeads(leads=rows, count=rows[0].total if rows else 0)
+    rows = list(leads[:limit])
+    return NewLeads(leads=rows, count=_capped_count(leads, rows, limit))
 
 
 # --- deals needing attention ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ForgottenDeals:
+class ForgottenDeals(CappedCount):
     deals: list[Deal]  # each with `last_touched` and `idle_days`
     count: int
     days: int
@@ -119,13 +143,13 @@ class ForgottenDeals:
 
 def my_deals_needing_attention(*, actor: User, day: Day, days: int, limit: int = 5) -> ForgottenDeals:
     """`actor`'s open deals with no activity for `days` days (1..365), the longest
-    forgotten first. One query: rows with the total."""
+    forgotten first, and how many (up to COUNT_CAP + 1)."""
     days = min(max(days, STALE_DAYS_MIN), STALE_DAYS_MAX)
     deals = deals_needing_attention(actor=actor, days=days).filter(owner=actor)
-    rows = list(deals.annotate(total=Window(Count("id")))[:limit])
+    rows = list(deals[:limit])
     for deal in rows:
         deal.idle_days = (day.now - deal.last_touched).days
-    return ForgottenDeals(deals=rows, count=rows[0].total if rows else 0, days=days)
+    return ForgottenDeals(deals=rows, count=_capped_count(deals, rows, limit), days=days)
 
 
 # --- my funnel --------------------------------------------------------------------------
@@ -188,15 +212,27 @@ def my_open_deals_by_stage(*, actor: User, day: Day) -> MyFunnel:
 
 
 @dataclass(frozen=True)
-class Unread:
+class Unread(CappedCount):
     notifications: list[Notification]
     count: int
 
 
 def my_unread_notifications(*, actor: User, limit: int = 5) -> Unread:
-    """`actor`'s newest unread notifications and how many are unread (one query)."""
-    rows = list(notification_list(user=actor, unread_only=True).annotate(total=Window(Count("id")))[:limit])
-    return Unread(notifications=rows, count=rows[0].total if rows else 0)
+    """`actor`'s newest unread notifications and how many are unread (up to COUNT_CAP + 1)."""
+    unread = notification_list(user=actor, unread_only=True)
+    rows = list(unread[:limit])
+    return Unread(notifications=rows, count=_capped_count(unread, rows, limit))
+
+
+# --- counts that stay cheap --------------------------------------------------------------
+
+
+def _capped_count(queryset, rows: list, limit: int) -> int:
+    """How many records `queryset` holds, up to COUNT_CAP + 1; no second query when the
+    first page already held them all."""
+    if len(rows) < limit:
+        return len(rows)
+    return queryset.order_by()[: COUNT_CAP + 1].count()
 
 
 # --- the layout -------------------------------------------------------------------------

@@ -141,3 +141,18 @@ def test_the_widgets_rows_are_read_through_indexes(rex):
     for queryset, table in ((tasks, "activities_task"), (leads, "leads_lead"), (deals, "deals_deal")):
         plan = _plan(queryset[:8])
         assert f"Seq Scan on {table}" not in plan and f"on {table}" in plan, plan
+
+
+def test_counts_beyond_what_a_widget_shows_are_exact_up_to_the_cap(alice, monkeypatch):
+    from crm.dashboard import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 7)  # the cap is 1,000; 7 keeps the test small
+    for number in range(7):
+        lead_create(actor=alice, name=f"Lead {number}", owner=alice)
+
+    at_cap = my_new_leads(actor=alice, limit=5)
+    lead_create(actor=alice, name="One more", owner=alice)
+    over_cap = my_new_leads(actor=alice, limit=5)
+
+    assert len(at_cap.leads) == 5 and at_cap.count == 7 and at_cap.shown == "7"
+    assert over_cap.count == 8 and over_cap.shown == "7+" and over_cap.plural_count == 7
