@@ -79,6 +79,24 @@ def visible(queryset: QuerySet[M], *, actor: User | None, action: Action = Actio
     return queryset if condition is None else queryset.filter(condition)
 
 
+def visible_and_owned(queryset: QuerySet[M], *, actor: User, action: Action = Action.VIEW) -> QuerySet[M]:
+    """`actor`'s own records among those they may act on ("my deals").
+
+    When the role's scope covers the actor's own records (own, team or all), that is simply
+    the records they own: a condition PostgreSQL reads along an owner index in order,
+    where `visible(...)` filtered by owner would keep `owned OR shared` and sort every
+    match. Otherwise (a freelancer) only what was shared with them qualifies.
+    """
+    record_type = record_type_of(queryset.model)
+    owner_field = OWNER_FIELD.get(record_type)
+    if owner_field is None:
+        raise ValueError(f"{record_type} records have no owner")
+    mine = queryset.filter(**{f"{owner_field}_id": actor.pk})
+    if actor.is_active and scope_for(actor, record_type, action) in (roles.OWN, roles.TEAM, roles.ALL):
+        return mine
+    return visible(mine, actor=actor, action=action)
+
+
 def visible_through(relation: str, model: type[Model], *, actor: User | None, action: Action = Action.VIEW) -> Q:
     """The condition, for rows of another model, that the `model` record they point to
     through `relation` (a foreign key's name) is one `actor` may act on.

@@ -12,9 +12,11 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from config.celery import app as celery_app
 
@@ -104,6 +106,14 @@ def back_to_public() -> Iterator[None]:
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def back_to_english() -> Iterator[None]:
+    """A request leaves its language active in the thread (the locale middlewares never
+    deactivate it): the next test would otherwise speak Arabic because this one did."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

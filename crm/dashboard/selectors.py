@@ -145,7 +145,7 @@ def my_deals_needing_attention(*, actor: User, day: Day, days: int, limit: int =
     """`actor`'s open deals with no activity for `days` days (1..365), the longest
     forgotten first, and how many (up to COUNT_CAP + 1)."""
     days = min(max(days, STALE_DAYS_MIN), STALE_DAYS_MAX)
-    deals = deals_needing_attention(actor=actor, days=days).filter(owner=actor)
+    deals = deals_needing_attention(actor=actor, days=days, mine=True)
     rows = list(deals[:limit])
     for deal in rows:
         deal.idle_days = (day.now - deal.last_touched).days

@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Coalesce, Lower, Now
 from django.utils.translation import gettext_lazy as _
 
 from crm.records import ClientRecord, Timestamped
@@ -175,6 +175,15 @@ class Deal(ClientRecord, SourceData):
                 name="deal_board_totals",
             ),
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage"),
+            # A person's forgotten deals (My day), longest forgotten first: read in the
+            # order of the last touch instead of sorting all of their deals.
+            models.Index(
+                F("owner"),
+                Coalesce("last_activity_at", "created_at"),
+                F("id"),
+                condition=models.Q(deleted_at__isnull=True),
+                name="deal_owner_last_touched",
+            ),
             # A stage's deals, newest first (board column, API ?stage=): a page without sorting the stage.
             models.Index(
                 fields=["stage", "created_at", "id"],

@@ -223,10 +223,10 @@ def pipeline_board(
     return columns
 
 
-def deals_needing_attention(*, actor: User | None, days: int | None = None) -> QuerySet[Deal]:
+def deals_needing_attention(*, actor: User | None, days: int | None = None, mine: bool = False) -> QuerySet[Deal]:
     """Open visible deals with no activity for `days` (default: the workspace's
-    `stale_deal_days`), the longest-forgotten first. A deal never touched counts from
-    its creation."""
+    `stale_deal_days`), the longest-forgotten first; with `mine`, only those `actor` owns.
+    A deal never touched counts from its creation."""
     days = workspace_settings().stale_deal_days if days is None else days
     cutoff = timezone.now() - timedelta(days=days)
     deals = (
@@ -234,7 +234,11 @@ def deals_needing_attention(*, actor: User | None, days: int | None = None) -> Q
         .annotate(last_touched=Coalesce("last_activity_at", "created_at"))
         .filter(last_touched__lt=cutoff)
     )
-    return _related(access.visible(deals, actor=actor)).order_by("last_touched", "id")
+    if mine and actor is not None:
+        scoped = access.visible_and_owned(deals, actor=actor)
+    else:
+        scoped = access.visible(deals, actor=actor)
+    return _related(scoped).order_by("last_touched", "id")
 
 
 def deal_counts_by_status(*, actor: User | None, pipeline: Pipeline | None = None) -> dict[str, int]:

@@ -152,3 +152,22 @@ def test_the_client_card_shows_colleagues_activities_on_a_visible_record(tenant_
         activity_log(actor=people["alice"], kind=ActivityKind.NOTE, subject="Called by the boss", contact=contact)
         page = timeline(actor=people["rita"], contact=contact)
     assert "Called by the boss" in [entry.subject for entry in page.activities]
+
+
+def test_my_records_are_what_i_own_and_may_see(tenant_a, office):
+    from crm.access import visible_and_owned
+    from crm.deals.models import Deal
+
+    people, records = office
+    with inside(tenant_a):
+        # Rita's deal shared with Rick is visible to him but not his
+        RecordShare.objects.create(record_type="deal", record_id=records["rita"][1].pk, user=people["rick"])
+        # Fred (freelancer) owns a deal nobody shared with him, and one that was shared
+        hidden = deal_create(actor=people["alice"], title="fred hidden", amount=Decimal("1"), owner=people["fred"])
+        shared = deal_create(actor=people["alice"], title="fred shared", amount=Decimal("1"), owner=people["fred"])
+        RecordShare.objects.create(record_type="deal", record_id=shared.pk, user=people["fred"])
+
+        assert names(visible_and_owned(Deal.objects.all(), actor=people["rick"])) == {"rick deal"}
+        assert names(visible_and_owned(Deal.objects.all(), actor=people["alice"])) == set()
+        assert names(visible_and_owned(Deal.objects.all(), actor=people["fred"])) == {"fred shared"}
+        assert hidden.pk not in visible_and_owned(Deal.objects.all(), actor=people["fred"]).values_list("pk", flat=True)
