@@ -128,7 +128,7 @@ def my_new_leads(*, actor: User, limit: int = 5) -> NewLeads:
     disqualified or converted), newest first, and how many (up to COUNT_CAP + 1)."""
     leads = lead_list(actor=actor, owner=actor, status=LeadStatus.NEW).prefetch_related(None)
     rows = list(leads[:limit])
-    return NewLeads(leads=rows, count=_capped_count(leads, rows, limit))
+    return NewLeads(leads=rows, count=_capped_count(leads))
 
 
 # --- deals needing attention ------------------------------------------------------------
@@ -149,7 +149,7 @@ def my_deals_needing_attention(*, actor: User, day: Day, days: int, limit: int =
     rows = list(deals[:limit])
     for deal in rows:
         deal.idle_days = (day.now - deal.last_touched).days
-    return ForgottenDeals(deals=rows, count=_capped_count(deals, rows, limit), days=days)
+    return ForgottenDeals(deals=rows, count=_capped_count(deals), days=days)
 
 
 # --- my funnel --------------------------------------------------------------------------
@@ -221,17 +221,15 @@ def my_unread_notifications(*, actor: User, limit: int = 5) -> Unread:
     """`actor`'s newest unread notifications and how many are unread (up to COUNT_CAP + 1)."""
     unread = notification_list(user=actor, unread_only=True)
     rows = list(unread[:limit])
-    return Unread(notifications=rows, count=_capped_count(unread, rows, limit))
+    return Unread(notifications=rows, count=_capped_count(unread))
 
 
 # --- counts that stay cheap --------------------------------------------------------------
 
 
-def _capped_count(queryset, rows: list, limit: int) -> int:
-    """How many records `queryset` holds, up to COUNT_CAP + 1; no second query when the
-    first page already held them all."""
-    if len(rows) < limit:
-        return len(rows)
+def _capped_count(queryset) -> int:
+    """How many records `queryset` holds, up to COUNT_CAP + 1. Always one query, so the
+    page's query count doesn't depend on the data (tests/web/test_query_counts.py)."""
     return queryset.order_by()[: COUNT_CAP + 1].count()
 
 

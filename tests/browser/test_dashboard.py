@@ -47,6 +47,8 @@ def test_hide_one_widget_and_move_another_up_and_the_layout_survives_a_reload(pa
     expect(page.locator("#layout-status")).to_have_text("“My funnel” moved up.")
     # the swapped panel keeps the keyboard where it was
     expect(page.locator("#layout-up-funnel")).to_be_focused()
+    # (htmx binds the new panel's forms when it settles, a moment after the swap)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     page.keyboard.press("Enter")
     expect(page.locator("section.widget").first).to_have_id("widget-funnel")
     assert page.url == live_site.url("/")  # no page load: HTMX
