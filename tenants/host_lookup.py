@@ -90,7 +90,12 @@ def _instance(model: type[Model], values) -> Model | None:
         row.append(value)
     if row[0] is None:  # a LEFT JOIN that found nothing
         return None
-    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], row)
+    return model.from_db(connection.alias, _attnames(model), row)
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 @cache

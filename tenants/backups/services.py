@@ -17,7 +17,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 
@@ -408,8 +408,7 @@ def retired_schemas_drop(*, now=None) -> int:
 def jobs_recover_stale(*, stale_after: timedelta | None = None) -> int:
     """Fail jobs and backups whose worker died (no heartbeat for `stale_after`), undo
     their half-done work (scratch schema, sandbox) and lift the maintenance they set."""
-    stale_after = stale_after if stale_after is not None else timedelta(seconds=settings.BACKUP_STALE_SECONDS)
-    cutoff = timezone.now() - stale_after
+    cutoff = _stale_cutoff(stale_after)
     recovered = 0
     for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
         _job_abandon(job, _("The job was interrupted (its worker stopped). Nothing was changed; try again."))
@@ -423,11 +422,17 @@ def jobs_recover_stale(*, stale_after: timedelta | None = None) -> int:
             finished_at=timezone.now(),
         )
         recovered += 1
-    never_started = timezone.now() - timedelta(seconds=settings.BACKUP_SPREAD_SECONDS) - stale_after
+    never_started = cutoff - timedelta(seconds=settings.BACKUP_SPREAD_SECONDS)
     recovered += Backup.objects.filter(status=BackupStatus.QUEUED, created_at__lt=never_started).update(
         status=BackupStatus.FAILED, error=_("The backup never started."), finished_at=timezone.now()
     )
     return recovered
+
+
+def _stale_cutoff(stale_after: timedelta | None = None) -> datetime:
+    """A running job or backup whose heartbeat is older than this has lost its worker."""
+    stale_after = stale_after if stale_after is not None else timedelta(seconds=settings.BACKUP_STALE_SECONDS)
+    return timezone.now() - stale_after
 
 
 def _job_abandon(job: Job, message: str) -> None:
@@ -508,7 +513,7 @@ def restore_run(*, job_id: int) -> Job:
     if job.status == JobStatus.RUNNING:
         # A second delivery while the first still beats its heart is left alone: abandoning
         # would drop the scratch schema under a restore that is still working.
-        if job.heartbeat_at and job.heartbeat_at >= timezone.now() - timedelta(seconds=settings.BACKUP_STALE_SECONDS):
+        if job.heartbeat_at and job.heartbeat_at >= _stale_cutoff():
             return job
         _job_abandon(job, _("The job was interrupted (its worker stopped). Nothing was changed; try again."))
         return Job.objects.get(pk=job_id)
