@@ -1,8 +1,10 @@
-"""The hand-written statements of the per-request seat check (accounts.seats).
+"""The statements of the per-request seat check (accounts.seats).
 
-They run on every signed-in request, where the ORM's compilation alone cost more than the
-round trip (bench seats). Only table names from the models' metadata are formatted in;
-values are always parameters.
+They run on every signed-in request. The reading and the throttled renewal are done by two
+PL/pgSQL functions (accounts migration 0007) whose plans PostgreSQL keeps per connection:
+sent as a statement, the read-and-renew was planned again on every request, which cost
+more than running it (bench seats). The functions name the workspace's tables without a
+schema: they read the workspace the connection serves, like every query of the request.
 """
 
 # ruff: noqa: S608
@@ -12,66 +14,31 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from django.contrib.sessions.models import Session
 from django.db import connection
-
-from accounts.models import AccessSettings, SeatLease
+from django_tenants.utils import get_public_schema_name
 
 DEFAULT_IDLE_MINUTES = 15
 # A lease is renewed at most this often: activity must not write on every request.
 RENEW_AFTER = timedelta(minutes=1)
 # What `accounts.seats.lease_state_settle` reads, in this order.
-LEASE_COLUMNS = "lease.id, lease.released_at, lease.release_reason, lease.idle_for, lease.idle_minutes, now()"
+LEASE_COLUMNS = "lease_id, released_at, release_reason, idle_for, idle_minutes, db_now"
 
 
 @cache
 def touch() -> str:
-    return f"{_lease(renew_only_for_live_session=False)} SELECT {LEASE_COLUMNS} FROM lease"
-
-
-def touch_params(session_key: str) -> list:
-    return [DEFAULT_IDLE_MINUTES, session_key, RENEW_AFTER]
+    """The lease of an API token's session (no web session behind it), renewed if due."""
+    return f"SELECT {LEASE_COLUMNS} FROM {_function('seat_lease_touch')}(%s, %s, %s)"
 
 
 @cache
 def session_with_lease() -> str:
-    sessions = _table(Session)
-    return (
-        f"{_lease(renew_only_for_live_session=True)} "
-        f"SELECT s.session_data, {LEASE_COLUMNS} FROM {sessions} s LEFT JOIN lease ON true "
-        "WHERE s.session_key = %s AND s.expire_date > now()"
-    )
+    """A live web session's data and its lease, renewed if due (never for an expired session)."""
+    return f"SELECT session_data, {LEASE_COLUMNS} FROM {_function('session_with_lease')}(%s, %s, %s)"
 
 
-def session_with_lease_params(session_key: str) -> list:
-    return [*touch_params(session_key), session_key]
+def params(session_key: str) -> list:
+    return [session_key, DEFAULT_IDLE_MINUTES, RENEW_AFTER]
 
 
-@cache
-def _lease(*, renew_only_for_live_session: bool) -> str:
-    """`WITH lease AS (...)`: the session's lease with its idle time and the workspace's idle
-    timeout, renewed when last seen more than RENEW_AFTER ago and still held (and, for a
-    web session, only while the session itself is alive)."""
-    leases, sessions = _table(SeatLease), _table(Session)
-    live_session = (
-        f"AND EXISTS (SELECT 1 FROM {sessions} WHERE session_key = lease.session_key AND expire_date > now())"
-        if renew_only_for_live_session
-        else ""
-    )
-    return f"""
-        WITH lease AS (
-            SELECT id, session_key, released_at, release_reason, now() - last_seen_at AS idle_for,
-                   coalesce((SELECT idle_timeout_minutes FROM {_table(AccessSettings)} WHERE id = 1), %s::integer)
-                   AS idle_minutes
-            FROM {leases} WHERE session_key = %s
-        ), renewed AS (
-            UPDATE {leases} SET last_seen_at = now() FROM lease
-            WHERE {leases}.id = lease.id AND {leases}.released_at IS NULL
-              AND lease.idle_for > %s AND lease.idle_for <= make_interval(mins => lease.idle_minutes)
-              {live_session}
-        )
-    """
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+def _function(name: str) -> str:
+    return f"{connection.ops.quote_name(get_public_schema_name())}.{connection.ops.quote_name(name)}"

@@ -15,10 +15,14 @@ from accounts.models import User
 
 def scope_for(user: User, record_type: str, action: str) -> str:
     """`none`, `own`, `team` or `all` for `user` doing `action` on `record_type`."""
-    if not user.is_active or user.role_id is None:
+    if not user.is_active or user.role_id is None or record_type not in roles.RECORD_TYPES:
         return roles.NONE
-    permissions = roles.normalized_permissions(user.role.permissions)
-    return permissions.get(record_type, {}).get(action, roles.NONE)
+    # What roles.normalized_permissions() keeps of this one entry, without normalizing the
+    # whole role on every check (every list and count of the request asks).
+    permissions = user.role.permissions
+    actions = permissions.get(record_type) if isinstance(permissions, dict) else None
+    scope = actions.get(action) if isinstance(actions, dict) and action in roles.ACTIONS else None
+    return scope if scope in roles.SCOPES else roles.NONE
 
 
 def has_capability(user: User | None, capability: str) -> bool:

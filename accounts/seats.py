@@ -189,11 +189,11 @@ def seat_lease_touch(*, session_key: str) -> LeaseState | None:
 
     A lease idle for longer than the timeout is released here. Writes at most once per
     `lease_sql.RENEW_AFTER` per session; other requests only read. Every request of every
-    signed-in person passes here, so it is one hand-written round trip: the read, the
-    database clock, the idle timeout and the throttled renewal in one statement.
+    signed-in person passes here, so it is one round trip: the read, the database clock,
+    the idle timeout and the throttled renewal in one call of a planned-once function.
     """
     with connection.cursor() as cursor:
-        cursor.execute(lease_sql.touch(), lease_sql.touch_params(session_key))
+        cursor.execute(lease_sql.touch(), lease_sql.params(session_key))
         row = cursor.fetchone()
     return None if row is None else lease_state_settle(session_key=session_key, row=row)
 
@@ -204,7 +204,7 @@ def session_with_lease(*, session_key: str) -> tuple[str | None, tuple | None]:
     `lease_state_settle`. Used by accounts.session_store so that the seat check costs no
     round trip of its own. An expired session never renews its lease."""
     with connection.cursor() as cursor:
-        cursor.execute(lease_sql.session_with_lease(), lease_sql.session_with_lease_params(session_key))
+        cursor.execute(lease_sql.session_with_lease(), lease_sql.params(session_key))
         row = cursor.fetchone()
     if row is None:
         return None, None

@@ -23,10 +23,8 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BigAutoField, BigIntegerField, Exists, Lookup, Model, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, Expression, F, Model, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -118,11 +116,18 @@ def _prefixed(condition: Q, prefix: str) -> Q:
     """`condition` with every lookup taken through `prefix` (a relation and `__`)."""
     result = Q()
     result.connector, result.negated = condition.connector, condition.negated
-    result.children = [
-        _prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}{child[0]}", child[1])
-        for child in condition.children
-    ]
+    result.children = [_prefixed_child(child, prefix) for child in condition.children]
     return result
+
+
+def _prefixed_child(child, prefix: str):
+    if isinstance(child, Q):
+        return _prefixed(child, prefix)
+    if isinstance(child, _OwnedOrShared):
+        return child.through(prefix)
+    if isinstance(child, tuple):
+        return (f"{prefix}{child[0]}", child[1])
+    raise TypeError(f"can't take {child!r} through a relation")
 
 
 def _scope_condition(actor: User, record_type: str, action: str) -> Q | None:
@@ -131,9 +136,19 @@ def _scope_condition(actor: User, record_type: str, action: str) -> Q | None:
     if scope == roles.ALL:
         return None
     owner_field = OWNER_FIELD[record_type]
-    condition = _shared_with(actor, record_type, action)
-    if owner_field and scope in (roles.OWN, roles.TEAM):
-        condition |= Q(**{f"{owner_field}_id": actor.pk})
+    owned = bool(owner_field) and scope in (roles.OWN, roles.TEAM)
+    shareable = action in (Action.VIEW, Action.EDIT)
+    if owned or shareable:
+        condition = Q(
+            _OwnedOrShared(
+                record_type=record_type,
+                actor_pk=actor.pk,
+                owner_attname=f"{owner_field}_id" if owned else "",
+                shared_for_edit=action == Action.EDIT if shareable else None,
+            )
+        )
+    else:
+        condition = Q(pk__in=[])
     if owner_field and scope == roles.TEAM:
         condition |= Q(**{f"{owner_field}_id__in": _team_colleagues(actor)})
         if owner_field == "owner":
@@ -143,23 +158,65 @@ def _scope_condition(actor: User, record_type: str, action: str) -> Q | None:
     return condition
 
 
-def _shared_with(actor: User, record_type: str, action: str) -> Q:
-    if action not in (Action.VIEW, Action.EDIT):
-        return Q(pk__in=[])
-    statement = _shared_ids_for_edit_sql if action == Action.EDIT else _shared_ids_sql
-    # `id = ANY(ARRAY(<the shared ids>))`, not `id IN (<subquery>)`: the array is read once
-    # and the condition stays indexable, so `owner = me OR shared with me` can combine the
-    # owner and primary-key indexes instead of testing every row of the table.
-    shared_ids = RawSQL(  # noqa: S611 - fixed text, values as parameters
-        f"ARRAY({statement()})", [record_type, actor.pk], output_field=ArrayField(BigIntegerField())
-    )
-    return Q(pk__any=shared_ids)
+class _OwnedOrShared(Expression):
+    """`owner = me OR id = ANY(ARRAY(<ids of the records shared with me>))`, or either half.
+
+    The condition every scoped list, search and count carries, compiled from fixed text:
+    built from lookups (`Q(owner_id=...) | Q(pk__in=...)`) it cost more to construct and
+    compile than the rest of the permission check together (bench seats).
+
+    `id = ANY(ARRAY(...))`, not `id IN (<subquery>)`: the array is read once and the
+    condition stays indexable, so PostgreSQL can combine the owner and primary-key indexes
+    instead of testing every row of the table.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(
+        self, *, record_type: str, actor_pk: int, owner_attname: str, shared_for_edit: bool | None, prefix: str = ""
+    ) -> None:
+        super().__init__()
+        self.record_type = record_type
+        self.actor_pk = actor_pk
+        self.owner_attname = owner_attname
+        self.shared_for_edit = shared_for_edit  # None: sharing doesn't grant this action
+        self.prefix = prefix
+        self.columns = [F(f"{prefix}pk")] + ([F(f"{prefix}{owner_attname}")] if owner_attname else [])
+
+    def through(self, prefix: str) -> _OwnedOrShared:
+        """The same condition on the record reached through `prefix` (a relation and `__`)."""
+        return _OwnedOrShared(
+            record_type=self.record_type,
+            actor_pk=self.actor_pk,
+            owner_attname=self.owner_attname,
+            shared_for_edit=self.shared_for_edit,
+            prefix=prefix + self.prefix,
+        )
+
+    def get_source_expressions(self) -> list:
+        return self.columns
+
+    def set_source_expressions(self, expressions: list) -> None:
+        self.columns = list(expressions)
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        parts: list[str] = []
+        params: list = []
+        if self.owner_attname:
+            owner_sql, owner_params = compiler.compile(self.columns[1])
+            parts.append(f"{owner_sql} = %s")
+            params += [*owner_params, self.actor_pk]
+        if self.shared_for_edit is not None:
+            pk_sql, pk_params = compiler.compile(self.columns[0])
+            statement = _shared_ids_for_edit_sql() if self.shared_for_edit else _shared_ids_sql()
+            parts.append(f"{pk_sql} = ANY(ARRAY({statement}))")
+            params += [*pk_params, self.record_type, self.actor_pk]
+        return "(" + " OR ".join(parts) + ")", params
 
 
-# Every list, search and count of a scoped role carries this subquery. Written by hand
-# because compiling the equivalent ORM subquery on each request cost more than the rest
-# of the permission check together (bench seats); it reads the same rows as
-# `RecordShare.objects.filter(record_type=..., user_id=...)`.
+# The ids of the records shared with a user, read as
+# `RecordShare.objects.filter(record_type=..., user_id=...)` would read them.
 @cache
 def _shared_ids_sql() -> str:
     from crm.models import RecordShare
@@ -173,18 +230,6 @@ def _shared_ids_for_edit_sql() -> str:
     from crm.models import RecordShare
 
     return _shared_ids_sql() + f" AND {connection.ops.quote_name(RecordShare._meta.db_table)}.can_edit"
-
-
-@BigAutoField.register_lookup
-class _AnyOf(Lookup):
-    """`field__any=<array expression>`: `field = ANY(<array>)`."""
-
-    lookup_name = "any"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 def shared_record_types(*, user: User) -> set[str]:

@@ -26,9 +26,10 @@ def test_the_seat_is_checked_in_the_statement_that_loads_the_session(tenant_a):
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/notifications/").status_code == 200
 
-    lease_reads = statements_touching(queries, SeatLease._meta.db_table)
-    assert len(lease_reads) == 1
-    assert Session._meta.db_table in lease_reads[0]
+    # One call reads the session and its lease; no other statement goes near either.
+    assert len(statements_touching(queries, '"session_with_lease"')) == 1
+    assert statements_touching(queries, SeatLease._meta.db_table) == []
+    assert statements_touching(queries, Session._meta.db_table) == []
 
 
 def test_a_lease_idle_too_long_is_freed_on_the_next_request(tenant_a):
