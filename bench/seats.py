@@ -10,13 +10,15 @@
    seat lease, the connection pointed at the workspace beforehand, no permission
    filter): the difference is the issue's figure, tenant resolution + seat check +
    permission check. Intermediate stacks split it into its parts, and a bare
-   Django request (MIDDLEWARE=[]) shows what everything together costs.
+   Django request (MIDDLEWARE=[]) shows what everything together costs. The full stack
+   is also run against two workspaces in turn on one connection, as a web process
+   serving many workspaces sees it.
 2. Sign-in throughput: N threads, each with its own database connection and its own
    concurrent-seat user, loop `seat_lease_acquire` + `seat_lease_release` for a fixed
    time; capacity is above N, so nobody should be refused.
 
-Runs on a dedicated workspace (`bench-seats`, plan "team" with extra shared seats),
-created by the real signup when missing.
+Runs on dedicated workspaces (`bench-seats`, plan "team" with extra shared seats, and
+`bench-seats-b` for the alternating run), created by the real signup when missing.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 from bench import support
 
 SLUG = "bench-seats"
+# A second workspace for the alternating run: one web process serving two workspaces in turn.
+OTHER_SLUG = "bench-seats-b"
 PLAN = "team"
 PASSWORD = "bench-Correct-Horse-2026"  # noqa: S105 - throwaway workspace in the bench database
 EMAIL_DOMAIN = "bench-seats.example"
@@ -87,9 +91,11 @@ def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
 
     tenant = _workspace(seats=threads + 10)
     people = _people(tenant, count=threads)
+    other = _workspace(seats=threads + 10, slug=OTHER_SLUG)
+    _people(other, count=0)
     print(f"workspace {tenant.schema_name}: {tenant.concurrent_seats} shared seats, {len(people)} sign-in users")
 
-    variants = _overhead(tenant, requests=requests, warmup=warmup)
+    variants = _overhead(tenant, other, requests=requests, warmup=warmup)
     connection.set_schema_to_public()
     sign_in = _sign_in_throughput(tenant, people, seconds=seconds)
     connections.close_all()
@@ -105,6 +111,7 @@ def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
     # the same view behind Django's own stack with a signed-in user.
     overhead_p50 = p50["full"] - p50["django_stack"]
     overhead_p95 = p95["full"] - p95["django_stack"]
+    alternating_p50 = p50["full_alternating"] - p50["django_stack"]
     total_p50 = p50["full"] - p50["bare"]
 
     print()
@@ -118,6 +125,12 @@ def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
             ]
             + [
                 ["overhead: tenant + seat + permission", f"{overhead_p50:.0f}", f"{overhead_p95:.0f}", ""],
+                [
+                    "the same, two workspaces in turn",
+                    f"{alternating_p50:.0f}",
+                    f"{p95['full_alternating'] - p95['django_stack']:.0f}",
+                    "",
+                ],
                 ["everything on top of bare Django", f"{total_p50:.0f}", f"{p95['full'] - p95['bare']:.0f}", ""],
             ],
         )
@@ -162,6 +175,7 @@ def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
             "variants": variants,
             "overhead_p50_us": round(overhead_p50, 1),
             "overhead_p95_us": round(overhead_p95, 1),
+            "overhead_two_workspaces_in_turn_p50_us": round(alternating_p50, 1),
             "on_top_of_bare_django_p50_us": round(total_p50, 1),
             "parts_p50_us": {name: round(value, 1) for name, value in parts.items()},
             "goal_p50_us": GOAL_OVERHEAD_P50_US,
@@ -174,7 +188,7 @@ def run(*, requests: int, warmup: int, threads: int, seconds: float) -> int:
     return 0
 
 
-def _workspace(*, seats: int):
+def _workspace(*, seats: int, slug: str = SLUG):
     from django.db import connection
     from django_tenants.utils import schema_context
 
@@ -183,14 +197,14 @@ def _workspace(*, seats: int):
     from tenants.services import SignupRequest, tenant_signup
 
     connection.set_schema_to_public()
-    tenant = Tenant.objects.select_related("plan").filter(slug=SLUG).first()
+    tenant = Tenant.objects.select_related("plan").filter(slug=slug).first()
     if tenant is None:
         tenant = tenant_signup(
             request=SignupRequest(
                 company_name="Bench Seats",
-                slug=SLUG,
+                slug=slug,
                 admin_name="Bench Admin",
-                admin_email=f"admin@{EMAIL_DOMAIN}",
+                admin_email=f"admin-{slug}@{EMAIL_DOMAIN}",
                 admin_password=PASSWORD,
                 plan=PLAN,
             )
@@ -247,6 +261,7 @@ def _people(tenant, *, count: int) -> list:
 
 VARIANT_LABELS = {
     "full": "full stack + permission",
+    "full_alternating": "the same, two workspaces in turn",
     "no_permission": "full stack, no permission",
     "no_seat": "full stack minus SeatMiddleware, no permission",
     "django_stack": "Django's stack signed in: no tenant, seat, permission",
@@ -254,19 +269,20 @@ VARIANT_LABELS = {
 }
 
 
-def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]]:
+def _overhead(tenant, other, *, requests: int, warmup: int) -> dict[str, dict[str, Any]]:
     from django.conf import settings
     from django.db import connection
-    from django.test import Client, override_settings
+    from django.test import override_settings
 
-    from accounts.models import SeatLease
     from crm.clients.models import Contact
-    from tenants.services import tenant_hostname
 
-    host = tenant_hostname(tenant.slug)
     full = list(settings.MIDDLEWARE)
     stacks = {
         "full": (full, CHECKED, settings.SESSION_ENGINE),
+        # The same, one request in `tenant` and the next in `other`, on the same connection:
+        # how a web process serving many workspaces sees it (PostgreSQL re-plans what it
+        # kept for the connection when the workspace changes).
+        "full_alternating": (full, CHECKED, settings.SESSION_ENGINE),
         "no_permission": (full, BARE, settings.SESSION_ENGINE),
         # Without the seat check there is no lease to load with the session: Django's own
         # database sessions, so the seat's share of the session statement counts as seat.
@@ -279,35 +295,32 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
         "bare": ([], BARE, DJANGO_SESSIONS),
     }
 
-    with override_settings(ROOT_URLCONF=URLCONF):
-        login = Client()
-        response = login.post("/login/", {"username": PROBE_EMAIL, "password": PASSWORD}, HTTP_HOST=host, secure=True)
-        if response.status_code != 302:
-            raise support.BenchError(f"sign-in of {PROBE_EMAIL} answered {response.status_code}, expected 302")
-        cookies = login.cookies
+    cookies = {workspace.pk: _signed_in_cookies(workspace) for workspace in (tenant, other)}
     connection.set_tenant(tenant)
-    if not SeatLease.objects.filter(user__email=PROBE_EMAIL, released_at__isnull=True).exists():
-        raise support.BenchError("the sign-in took no seat lease")
     contacts = Contact.objects.count()
 
-    # The handler loads the middleware on its first request: one client per stack, each
+    # The handler loads the middleware on its first request: clients per stack, each
     # primed under its own MIDDLEWARE, then the stacks are interleaved request by request
     # so that the load of a busy machine falls on all of them alike.
-    clients = {}
+    clients: dict[str, list[tuple[Any, str]]] = {}
     for name, (middleware, url, sessions) in stacks.items():
+        workspaces = (tenant, other) if name == "full_alternating" else (tenant,)
         # SessionMiddleware picks its engine when the handler loads it, on the first request.
         with override_settings(ROOT_URLCONF=URLCONF, MIDDLEWARE=middleware, SESSION_ENGINE=sessions):
-            client = Client()
-            client.cookies = cookies
-            connection.set_tenant(tenant)  # the bare stack has no tenant middleware to set it
-            _probe(client, name, url, host)
-            clients[name] = client
+            clients[name] = []
+            for workspace in workspaces:
+                client, host = _client(cookies[workspace.pk]), _host(workspace)
+                connection.set_tenant(tenant)  # the stacks without tenant middleware stay in `tenant`
+                _probe(client, name, url, host)
+                clients[name].append((client, host))
     timings: dict[str, list[float]] = {name: [] for name in stacks}
     with override_settings(ROOT_URLCONF=URLCONF):
-        connection.set_tenant(tenant)
         for index in range(warmup + requests):
             for name, (_middleware, url, _sessions) in stacks.items():
-                elapsed = _probe(clients[name], name, url, host)
+                client, host = clients[name][index % len(clients[name])]
+                if name in ("django_stack", "bare") and connection.schema_name != tenant.schema_name:
+                    connection.set_tenant(tenant)  # what the tenant middleware would have done
+                elapsed = _probe(client, name, url, host)
                 if index >= warmup:
                     timings[name].append(elapsed)
     results: dict[str, dict[str, Any]] = {}
@@ -323,6 +336,40 @@ def _overhead(tenant, *, requests: int, warmup: int) -> dict[str, dict[str, Any]
             "contacts": contacts,
         }
     return results
+
+
+def _host(workspace) -> str:
+    from tenants.services import tenant_hostname
+
+    return tenant_hostname(workspace.slug)
+
+
+def _client(cookies):
+    from django.test import Client
+
+    client = Client()
+    client.cookies = cookies
+    return client
+
+
+def _signed_in_cookies(workspace):
+    """The probe user signed in to `workspace` through the real POST /login/, holding a seat."""
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from accounts.models import SeatLease
+
+    with override_settings(ROOT_URLCONF=URLCONF):
+        login = Client()
+        response = login.post(
+            "/login/", {"username": PROBE_EMAIL, "password": PASSWORD}, HTTP_HOST=_host(workspace), secure=True
+        )
+    if response.status_code != 302:
+        raise support.BenchError(f"sign-in of {PROBE_EMAIL} answered {response.status_code}, expected 302")
+    connection.set_tenant(workspace)
+    if not SeatLease.objects.filter(user__email=PROBE_EMAIL, released_at__isnull=True).exists():
+        raise support.BenchError(f"the sign-in to {workspace.slug} took no seat lease")
+    return login.cookies
 
 
 def _probe(client, name: str, url: str, host: str) -> float:
