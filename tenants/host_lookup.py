@@ -16,7 +16,6 @@ reaches another one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,7 @@ from django.db import connection
 from django.db.models import Model
 from django_tenants.utils import get_public_schema_name
 
+from config import model_rows
 from tenants.backups.models import Maintenance
 from tenants.models import Plan, Tenant
 
@@ -81,7 +81,7 @@ def _read(hostname: str, public: str) -> _Known | None:
     if row is None:
         return None
     values = iter(row[2:])
-    return _Known(versions=row[1], rows=tuple(_converted(model, values) for model, _alias in _PARTS))
+    return _Known(versions=row[1], rows=tuple(model_rows.converted(model, values) for model, _alias in _PARTS))
 
 
 def forget_hosts() -> None:
@@ -91,7 +91,7 @@ def forget_hosts() -> None:
 
 def _workspace(rows: tuple[tuple[Any, ...] | None, ...]) -> Tenant:
     tenant, plan, maintenance = (
-        None if values is None else model.from_db(connection.alias, _attnames(model), _own_copy(values))
+        None if values is None else model_rows.instance(model, _own_copy(values))
         for (model, _alias), values in zip(_PARTS, rows, strict=True)
     )
     Tenant.plan.field.set_cached_value(tenant, plan)
@@ -124,9 +124,7 @@ def _check_statement() -> str:
 @cache
 def _read_statement() -> str:
     # Only identifiers from the models' metadata are formatted in; values are parameters.
-    selected = ", ".join(
-        f"{alias}.{connection.ops.quote_name(column)}" for model, alias in _PARTS for column in _columns(model)
-    )
+    selected = ", ".join(model_rows.selected_columns(model, alias) for model, alias in _PARTS)
     return (
         f"SELECT set_config('search_path', w.search_path, false), w.versions, {selected} "  # noqa: S608
         f"FROM {_public_table('tenant_at_host')}(%s, %s) w "
@@ -138,32 +136,3 @@ def _read_statement() -> str:
 
 def _public_table(name: str) -> str:
     return f"{connection.ops.quote_name(get_public_schema_name())}.{connection.ops.quote_name(name)}"
-
-
-def _columns(model: type[Model]) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
-
-
-def _converted(model: type[Model], values: Iterator[Any]) -> tuple[Any, ...] | None:
-    row = []
-    for column, converters in _converters(model):
-        value = next(values)
-        for converter in converters:
-            value = converter(value, column, connection)
-        row.append(value)
-    return None if row[0] is None else tuple(row)  # None: a LEFT JOIN that found nothing
-
-
-@cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-@cache
-def _converters(model: type[Model]) -> list[tuple]:
-    """What the ORM's compiler applies to each column it reads (JSON decoding, ...)."""
-    columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
-    return [
-        (column, [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)])
-        for column in columns
-    ]
