@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
+from config.model_rows import in_public_schema
 
 DEFAULT_IDLE_MINUTES = 15
 # A lease is renewed at most this often: activity must not write on every request.
@@ -27,18 +26,14 @@ LEASE_COLUMNS = "lease_id, released_at, release_reason, idle_for, idle_minutes, 
 @cache
 def touch() -> str:
     """The lease of an API token's session (no web session behind it), renewed if due."""
-    return f"SELECT {LEASE_COLUMNS} FROM {_function('seat_lease_touch')}(%s, %s, %s)"
+    return f"SELECT {LEASE_COLUMNS} FROM {in_public_schema('seat_lease_touch')}(%s, %s, %s)"
 
 
 @cache
 def session_with_lease() -> str:
     """A live web session's data and its lease, renewed if due (never for an expired session)."""
-    return f"SELECT session_data, {LEASE_COLUMNS} FROM {_function('session_with_lease')}(%s, %s, %s)"
+    return f"SELECT session_data, {LEASE_COLUMNS} FROM {in_public_schema('session_with_lease')}(%s, %s, %s)"
 
 
 def params(session_key: str) -> list:
     return [session_key, DEFAULT_IDLE_MINUTES, RENEW_AFTER]
-
-
-def _function(name: str) -> str:
-    return f"{connection.ops.quote_name(get_public_schema_name())}.{connection.ops.quote_name(name)}"

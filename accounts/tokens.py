@@ -11,7 +11,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
@@ -25,8 +24,7 @@ from accounts.errors import AccountsError, PermissionRefused, PlanLimitReached
 from accounts.models import ApiToken, LeaseKind, ReleaseReason, Role, SeatType, TokenKind, User
 from accounts.policy import has_capability, require_capability
 from accounts.seats import seat_lease_acquire, seat_lease_release, seat_lease_touch
-from accounts.signed_in import person_columns, person_from, role_join
-from config import model_rows
+from accounts.signed_in import live_token_with_person
 from config.locks import advisory_xact_lock
 from tenants.selectors import tenant_current
 
@@ -108,7 +106,7 @@ def api_token_authenticate(*, secret: str, ip_address: str | None = None) -> Api
     when none is free); one whose seat an administrator freed, or whose owner lost their
     seat, is revoked and refused like a browser session is signed out.
     """
-    token = _live_token_with_person(_hash(secret))
+    token = live_token_with_person(_hash(secret))
     now = timezone.now()
     if token is None or (token.expires_at is not None and token.expires_at <= now):
         raise TokenInvalid(_("This token is unknown, revoked or expired. Ask for a new one."))
@@ -119,30 +117,6 @@ def api_token_authenticate(*, secret: str, ip_address: str | None = None) -> Api
     if token.last_used_at is None or token.last_used_at < now - TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=Now(), last_used_ip=ip_address)
     return token
-
-
-def _live_token_with_person(token_hash: str) -> ApiToken | None:
-    """The unrevoked token with that hash, its user and their role loaded, in one fixed
-    statement: every API request passes here (accounts.signed_in says why)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_live_token_statement(), [token_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = iter(row)
-    token = model_rows.instance(ApiToken, model_rows.converted(ApiToken, values))
-    ApiToken.user.field.set_cached_value(token, person_from(values))
-    return token
-
-
-@cache
-def _live_token_statement() -> str:
-    quote = connection.ops.quote_name
-    return (
-        f"SELECT {model_rows.selected_columns(ApiToken, 't')}, {person_columns('u', 'r')} "  # noqa: S608
-        f"FROM {quote(ApiToken._meta.db_table)} t JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
-        f"{role_join('u', 'r')} WHERE t.token_hash = %s AND t.revoked_at IS NULL"
-    )
 
 
 def _keep_seat(token: ApiToken, *, ip_address: str | None) -> None:

@@ -1,7 +1,7 @@
 """Model instances from the rows of hand-written statements, read as the ORM reads them.
 
-The per-request path (tenants.host_lookup, accounts.backends) reads a few rows with fixed
-statements instead of compiling an ORM query on every request. What comes back must be
+The per-request path (tenants.host_lookup, accounts.signed_in, accounts.lease_sql) reads
+a few rows with fixed statements instead of compiling an ORM query on every request. What comes back must be
 what the ORM would have given: the same fields, converted by the same field converters
 (JSON decoding, ...), as instances made by `Model.from_db`.
 """
@@ -14,8 +14,15 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
+from django_tenants.utils import get_public_schema_name
 
 M = TypeVar("M", bound=Model)
+
+
+def in_public_schema(name: str) -> str:
+    """`"public"."name"`: a table or function of the public schema, whatever the search_path."""
+    quote = connection.ops.quote_name
+    return f"{quote(get_public_schema_name())}.{quote(name)}"
 
 
 def selected_columns(model: type[Model], alias: str) -> str:

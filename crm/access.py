@@ -182,7 +182,6 @@ class _OwnedOrShared(Expression):
         self.owner_attname = owner_attname
         self.shared_for_edit = shared_for_edit  # None: sharing doesn't grant this action
         self.prefix = prefix
-        self.bound = False
         self.columns = [F(f"{prefix}pk")] + ([F(f"{prefix}{owner_attname}")] if owner_attname else [])
 
     def through(self, prefix: str) -> _OwnedOrShared:
@@ -196,14 +195,13 @@ class _OwnedOrShared(Expression):
         )
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        if self.prefix or self.bound:
+        if self.prefix or not isinstance(self.columns[0], F):
             # Through a relation, F() sets up the joins. Once bound to columns, a condition
             # is resolved again only as part of a subquery, with the outer query: keep it.
             return super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
         # The queried model's own columns: resolving F("pk") and F("owner_id") by name cost
         # more than the rest of this condition (bench seats).
         resolved = self.copy()
-        resolved.bound = True
         alias, meta = query.get_initial_alias(), query.get_meta()
         resolved.columns = [meta.pk.get_col(alias)] + (
             [meta.get_field(self.owner_attname).get_col(alias)] if self.owner_attname else []

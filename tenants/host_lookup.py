@@ -117,7 +117,7 @@ def _own_copy(values: tuple[Any, ...]) -> list[Any]:
 def _check_statement() -> str:
     return (
         "SELECT set_config('search_path', w.search_path, false), w.versions "  # noqa: S608
-        f"FROM {_public_table('tenant_at_host')}(%s, %s) w"
+        f"FROM {model_rows.in_public_schema('tenant_at_host')}(%s, %s) w"
     )
 
 
@@ -127,12 +127,8 @@ def _read_statement() -> str:
     selected = ", ".join(model_rows.selected_columns(model, alias) for model, alias in _PARTS)
     return (
         f"SELECT set_config('search_path', w.search_path, false), w.versions, {selected} "  # noqa: S608
-        f"FROM {_public_table('tenant_at_host')}(%s, %s) w "
-        f"JOIN {_public_table(Tenant._meta.db_table)} t ON t.id = w.tenant_id "
-        f"LEFT JOIN {_public_table(Plan._meta.db_table)} p ON p.id = t.plan_id "
-        f"LEFT JOIN {_public_table(Maintenance._meta.db_table)} m ON m.tenant_id = t.id"
+        f"FROM {model_rows.in_public_schema('tenant_at_host')}(%s, %s) w "
+        f"JOIN {model_rows.in_public_schema(Tenant._meta.db_table)} t ON t.id = w.tenant_id "
+        f"LEFT JOIN {model_rows.in_public_schema(Plan._meta.db_table)} p ON p.id = t.plan_id "
+        f"LEFT JOIN {model_rows.in_public_schema(Maintenance._meta.db_table)} m ON m.tenant_id = t.id"
     )
-
-
-def _public_table(name: str) -> str:
-    return f"{connection.ops.quote_name(get_public_schema_name())}.{connection.ops.quote_name(name)}"
