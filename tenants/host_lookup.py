@@ -85,7 +85,7 @@ def _read(hostname: str, public: str) -> _Known | None:
 
 
 def forget_hosts() -> None:
-    """Drop what this process remembers (tests that rebuild the database use it)."""
+    """Drop what this process remembers, as a newly started process has nothing (tests)."""
     _known.clear()
 
 
