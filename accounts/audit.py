@@ -56,6 +56,12 @@ ACTION_LABELS = {
     "backup.restored": gettext_lazy("Backup restored"),
     "export.download": gettext_lazy("Export downloaded"),
     "workspace.language": gettext_lazy("Workspace language changed"),
+    "custom_field.create": gettext_lazy("Custom field added"),
+    "custom_field.update": gettext_lazy("Custom field changed"),
+    "custom_field.reorder": gettext_lazy("Custom fields reordered"),
+    "custom_field.remove": gettext_lazy("Custom field removed"),
+    "custom_field.restore": gettext_lazy("Custom field restored"),
+    "custom_field.purge": gettext_lazy("Custom field deleted for good"),
 }
 ACTION_GROUPS = {
     "user": gettext_lazy("People"),
@@ -67,6 +73,7 @@ ACTION_GROUPS = {
     "webhook": gettext_lazy("Webhooks"),
     "backup": gettext_lazy("Backups and exports"),
     "workspace": gettext_lazy("Workspace"),
+    "custom_field": gettext_lazy("Custom fields"),
 }
 # Action codes of each group (a group may span several prefixes).
 _GROUP_PREFIXES = {
@@ -79,6 +86,7 @@ _GROUP_PREFIXES = {
     "webhook": ("webhook.",),
     "backup": ("backup.", "export."),
     "workspace": ("workspace.",),
+    "custom_field": ("custom_field.",),
 }
 
 

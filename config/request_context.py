@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 
 from django.db import connection
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _client: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("client", default=(None, ""))
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# How a change reached us (web, api, import, automation, system) and the batch it belongs
+# to ("import:12"), for the field history; outside requests and jobs it is "system".
+_change_source: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
+    "change_source", default=("system", "")
+)
 
 
 def bind_request_id(request_id: str) -> None:
@@ -27,6 +34,21 @@ def current_client() -> tuple[str | None, str]:
     return _client.get()
 
 
+def current_change_source() -> tuple[str, str]:
+    """(channel, batch) of the changes being made now."""
+    return _change_source.get()
+
+
+@contextlib.contextmanager
+def change_source_bound(channel: str, batch: str = "") -> Iterator[None]:
+    """Changes made inside are recorded as coming through `channel`, in `batch`."""
+    token = _change_source.set((channel, batch))
+    try:
+        yield
+    finally:
+        _change_source.reset(token)
+
+
 class RequestContextMiddleware:
     """Give each request an id (the proxy's X-Request-ID when it is sane) and echo it."""
 
@@ -39,7 +61,8 @@ class RequestContextMiddleware:
         request.request_id = request_id
         bind_request_id(request_id)
         _client.set((request.META.get("REMOTE_ADDR"), request.headers.get("User-Agent", "")[:255]))
-        response = self.get_response(request)
+        with change_source_bound("api" if request.path.startswith("/api/") else "web"):
+            response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 

@@ -75,6 +75,8 @@ TENANT_APPS = [
     "crm.saved_views",
     "crm.attachments",
     "crm.dashboard",
+    "crm.custom_fields",
+    "crm.history",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

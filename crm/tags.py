@@ -17,6 +17,7 @@ from accounts.models import User
 from crm import access
 from crm.access import Action
 from crm.errors import RecordNotFound
+from crm.history.services import field_changes_record, tag_change
 from crm.models import Tag
 from crm.validation import FieldErrors
 
@@ -84,18 +85,25 @@ def _tags_resolve(*, actor: User | None, tags: Iterable[str | Tag], field: str) 
 
 
 @transaction.atomic
-def record_tags_set(*, actor: User | None, record: models.Model, tags: Iterable[str | Tag]) -> list[Tag]:
+def record_tags_set(
+    *, actor: User | None, record: models.Model, tags: Iterable[str | Tag], history: bool = True
+) -> list[Tag]:
     """Make `record`'s tags exactly `tags` (Tag objects or names; unknown names are created).
 
     `record` is any model with a `tags` many-to-many to Tag (contact, company, lead, deal).
-    Names are matched case-insensitively, blanks are ignored, duplicates collapse.
+    Names are matched case-insensitively, blanks are ignored, duplicates collapse. A
+    change of the set goes to the record's field history (`history=False` for a record
+    being created, whose tags are part of its first version).
     Raises ValidationError on `tags` (`max_length`) and AccessDenied without EDIT.
     """
     access.require(actor=actor, action=Action.EDIT, record=record)
     if not hasattr(record, "tags"):
         raise TypeError(f"{type(record).__name__} has no tags")
     wanted = _tags_resolve(actor=actor, tags=tags, field="tags")
+    before = list(record.tags.values_list("name", flat=True)) if history else []
     record.tags.set(wanted)
+    if history:
+        field_changes_record(record=record, changes=tag_change(before, [tag.name for tag in wanted]), actor=actor)
     return wanted
 
 

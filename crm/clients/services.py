@@ -8,7 +8,7 @@ ValidationError with a code per field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any, Final, TypeVar
@@ -26,7 +26,10 @@ from crm.access import Action
 from crm.activities.models import ActivityKind
 from crm.activities.services import activity_log
 from crm.clients.models import Company, Contact
+from crm.custom_fields.selectors import custom_fields_for
+from crm.custom_fields.values import values_clean
 from crm.errors import Conflict, RecordNotFound
+from crm.history.services import record_save_with_history
 from crm.limits import require_plan_room
 from crm.models import Tag
 from crm.records import ClientRecord
@@ -130,6 +133,24 @@ def _clean_values(model: type[models.Model], given: dict[str, Any], errors: Fiel
     return cleaned
 
 
+def _custom_values(
+    entity: str,
+    given: Mapping[str, Any] | None,
+    *,
+    current: Mapping[str, Any] | None,
+    creating: bool,
+    errors: FieldErrors,
+) -> dict[str, Any]:
+    return values_clean(
+        fields=custom_fields_for(entity),
+        given=given,
+        current=current,
+        creating=creating,
+        errors=errors,
+        region=workspace_settings().default_phone_region,
+    )
+
+
 def _address_checked(address: dict[str, str]) -> dict[str, str]:
     unknown = set(address) - set(ADDRESS_FIELDS)
     if unknown:
@@ -166,12 +187,16 @@ def company_create(
     notes: str = "",
     team: Team | None = None,
     tags: Iterable[str | Tag] | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
     **address: str,
 ) -> Company:
     """Create a company; emails lowercased, phones in E.164. Raises ValidationError per field.
 
     The owner defaults to the actor. `address` takes the postal fields (address, city,
-    region, postal_code, country).
+    region, postal_code, country). `custom_fields` (key: value) are cleaned by
+    crm.custom_fields; given (even empty) means a person's input, which must fill the
+    required fields; None (a record made from another, like a converted lead's) skips
+    that check.
     """
     access.require(actor=actor, action=Action.CREATE, model=Company)
     errors = FieldErrors()
@@ -189,12 +214,15 @@ def company_create(
     cleaned = _clean_values(Company, given, errors)
     if not cleaned["name"]:
         errors.add("name", _("Enter the company's name."), "required")
+    cleaned["custom_fields"] = _custom_values(
+        "company", custom_fields, current=None, creating=custom_fields is not None, errors=errors
+    )
     errors.raise_if_any()
     tag_list = cleaned.pop("tags")
     cleaned["owner"] = owner if owner is not None else actor
     company = Company.objects.create(**cleaned, team=team, created_by=actor, updated_by=actor)
     if tag_list:
-        record_tags_set(actor=actor, record=company, tags=tag_list)
+        record_tags_set(actor=actor, record=company, tags=tag_list, history=False)
     return company
 
 
@@ -217,12 +245,15 @@ def company_update(
     region: str | Unchanged = UNCHANGED,
     postal_code: str | Unchanged = UNCHANGED,
     country: str | Unchanged = UNCHANGED,
+    custom_fields: Mapping[str, Any] | Unchanged = UNCHANGED,
 ) -> Company:
     """Change the given fields of `company` (others stay as they are), with the same
-    cleaning and errors as company_create; `emails`/`phones`/`tags` replace the lists.
+    cleaning and errors as company_create; `emails`/`phones`/`tags` replace the lists;
+    `custom_fields` changes the keys given (an empty value clears one).
 
     Needs EDIT on a company the actor can see (else RecordNotFound; a trashed company
-    cannot be edited). Returns the updated row; `updated_by` becomes the actor.
+    cannot be edited). Returns the updated row; `updated_by` becomes the actor. Every
+    field that changed goes to the field history (crm.history), in the same transaction.
     """
     access.require(actor=actor, action=Action.EDIT, record=company)
     locked = _locked_visible(Company, company.pk, actor=actor, action=Action.EDIT)
@@ -246,12 +277,13 @@ def company_update(
     cleaned = _clean_values(Company, given, errors)
     if "name" in cleaned and not cleaned["name"]:
         errors.add("name", _("Enter the company's name."), "required")
+    if custom_fields is not UNCHANGED:
+        cleaned["custom_fields"] = _custom_values(
+            "company", custom_fields, current=locked.custom_fields, creating=False, errors=errors
+        )
     errors.raise_if_any()
     tag_list = cleaned.pop("tags", None)
-    for field, value in cleaned.items():
-        setattr(locked, field, value)
-    locked.updated_by = actor
-    locked.save(update_fields=[*cleaned, "updated_by", "updated_at"])
+    record_save_with_history(locked, cleaned, actor=actor)
     if tag_list is not None:
         record_tags_set(actor=actor, record=locked, tags=tag_list)
     return locked
@@ -279,11 +311,13 @@ def contact_create(
     notes: str = "",
     team: Team | None = None,
     tags: Iterable[str | Tag] | None = None,
+    custom_fields: Mapping[str, Any] | None = None,
     **address: str,
 ) -> Contact:
     """Create a contact; needs a first or last name. Raises ValidationError per field.
 
     The owner defaults to the actor; the company must not be in the trash.
+    `custom_fields` as in company_create (None skips the required-fields check).
     """
     access.require(actor=actor, action=Action.CREATE, model=Contact)
     require_plan_room("contacts", in_use=Contact.objects.count)
@@ -305,12 +339,15 @@ def contact_create(
     full_name = contact_full_name(cleaned["first_name"], cleaned["last_name"])
     if not full_name:
         errors.add("last_name", _("Enter the contact's name."), "required")
+    cleaned["custom_fields"] = _custom_values(
+        "contact", custom_fields, current=None, creating=custom_fields is not None, errors=errors
+    )
     errors.raise_if_any()
     tag_list = cleaned.pop("tags")
     cleaned["owner"] = owner if owner is not None else actor
     contact = Contact.objects.create(**cleaned, full_name=full_name, team=team, created_by=actor, updated_by=actor)
     if tag_list:
-        record_tags_set(actor=actor, record=contact, tags=tag_list)
+        record_tags_set(actor=actor, record=contact, tags=tag_list, history=False)
     webhook_events.contact_created(contact)
     return contact
 
@@ -336,13 +373,16 @@ def contact_update(
     region: str | Unchanged = UNCHANGED,
     postal_code: str | Unchanged = UNCHANGED,
     country: str | Unchanged = UNCHANGED,
+    custom_fields: Mapping[str, Any] | Unchanged = UNCHANGED,
 ) -> Contact:
     """Change the given fields of `contact` (others stay as they are), with the same
     cleaning and errors as contact_create; the display name is recomputed, and a contact
-    left without first and last name is refused (`last_name`, `required`).
+    left without first and last name is refused (`last_name`, `required`);
+    `custom_fields` changes the keys given (an empty value clears one).
 
     Needs EDIT on a contact the actor can see (else RecordNotFound). Returns the
-    updated row; `updated_by` becomes the actor.
+    updated row; `updated_by` becomes the actor. Every field that changed goes to the
+    field history (crm.history), in the same transaction.
     """
     access.require(actor=actor, action=Action.EDIT, record=contact)
     locked = _locked_visible(Contact, contact.pk, actor=actor, action=Action.EDIT)
@@ -371,13 +411,14 @@ def contact_update(
     )
     if not full_name:
         errors.add("last_name", _("Enter the contact's name."), "required")
+    if custom_fields is not UNCHANGED:
+        cleaned["custom_fields"] = _custom_values(
+            "contact", custom_fields, current=locked.custom_fields, creating=False, errors=errors
+        )
     errors.raise_if_any()
     tag_list = cleaned.pop("tags", None)
-    for field, value in cleaned.items():
-        setattr(locked, field, value)
     locked.full_name = full_name
-    locked.updated_by = actor
-    locked.save(update_fields=[*cleaned, "full_name", "updated_by", "updated_at"])
+    record_save_with_history(locked, cleaned, actor=actor, also_save=("full_name",))
     if tag_list is not None:
         record_tags_set(actor=actor, record=locked, tags=tag_list)
     return locked

@@ -4,14 +4,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Coalesce, Lower, Now
 from django.utils.translation import gettext_lazy as _
 
-from crm.records import ClientRecord, Timestamped
+from crm.records import GIN_PENDING_LIST_KB, ClientRecord, Timestamped, WithCustomFields
 
 # Deals fall into this many sample buckets by id (crm.reports: medians of large cohorts).
 SAMPLE_BUCKETS = 64
@@ -102,7 +102,7 @@ class SourceData(models.Model):
         abstract = True
 
 
-class Deal(ClientRecord, SourceData):
+class Deal(ClientRecord, SourceData, WithCustomFields):
     title = models.CharField(_("title"), max_length=200)
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
@@ -224,6 +224,7 @@ class Deal(ClientRecord, SourceData):
             models.Index(fields=["contact"], name="deal_contact"),
             models.Index(fields=["company"], name="deal_company"),
             models.Index(OpClass(Lower("title"), name="text_pattern_ops"), name="deal_title_prefix"),
+            GinIndex(fields=["custom_fields"], name="deal_custom_fields", gin_pending_list_limit=GIN_PENDING_LIST_KB),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ so the stage history the funnel is computed from is complete.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,8 +26,11 @@ from crm import access
 from crm.access import Action
 from crm.activities.models import ActivityKind
 from crm.activities.services import activity_log
+from crm.custom_fields.selectors import custom_fields_for
+from crm.custom_fields.values import values_clean
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from crm.errors import Conflict
+from crm.history.services import record_save_with_history
 from crm.limits import require_plan_room
 from crm.models import Tag
 from crm.money import to_base_currency
@@ -121,11 +124,14 @@ def deal_create(
     expected_close_date: date | None = None,
     source: dict[str, str] | None = None,
     tags: Iterable[str | Tag] = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Deal:
     """Create a deal in `stage` (default: the first stage of `pipeline`, default pipeline).
 
     Writes the first stage-history entry. `tags` are names (unknown ones are created) or
-    Tag objects. Raises ValidationError per field.
+    Tag objects. `custom_fields` (key: value) are cleaned by crm.custom_fields; given
+    (even empty) means a person's input, which must fill the required fields; None (a
+    converted lead's deal) skips that check. Raises ValidationError per field.
     """
     access.require(actor=actor, action=Action.CREATE, model=Deal)
     errors = FieldErrors()
@@ -145,6 +151,7 @@ def deal_create(
         errors.add("stage", _("This stage has been removed from the pipeline."), "invalid")
     tags = list(tags)
     _check_tag_names(tags, errors)
+    custom_values = _custom_values(custom_fields, current=None, creating=custom_fields is not None, errors=errors)
     errors.raise_if_any()
     amount_base = _amount_in_base(amount, currency)
     now = timezone.now()
@@ -164,15 +171,29 @@ def deal_create(
         closed_at=now if stage.kind != StageKind.OPEN else None,
         stages_entered=[stage.pk],
         stage_seconds=[None],
+        custom_fields=custom_values,
         created_by=actor,
         updated_by=actor,
         **source,
     )
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, changed_by=actor, changed_at=now)
     if tags:
-        record_tags_set(actor=actor, record=deal, tags=tags)
+        record_tags_set(actor=actor, record=deal, tags=tags, history=False)
     webhook_events.deal_created(deal)
     return deal
+
+
+def _custom_values(
+    given: Mapping[str, Any] | None, *, current: Mapping[str, Any] | None, creating: bool, errors: FieldErrors
+) -> dict[str, Any]:
+    return values_clean(
+        fields=custom_fields_for("deal"),
+        given=given,
+        current=current,
+        creating=creating,
+        errors=errors,
+        region=workspace_settings().default_phone_region,
+    )
 
 
 def _check_tag_names(tags: list[str | Tag], errors: FieldErrors) -> None:
@@ -201,9 +222,11 @@ def deal_update(
     contact: Contact | _Unset | None = UNSET,
     company: Company | _Unset | None = UNSET,
     tags: Iterable[str | Tag] | _Unset = UNSET,
+    custom_fields: Mapping[str, Any] | _Unset = UNSET,
 ) -> Deal:
     """Change the given fields of `deal` (fields left out stay as they are; None clears;
-    `tags` replaces the list). Any change moves `updated_at` (the API's ETag), tags included.
+    `tags` replaces the list; `custom_fields` changes the keys given). Any change moves
+    `updated_at` (the API's ETag), tags included, and goes to the field history.
 
     A new amount or currency recomputes `amount_base` at today's rate. Stages are not
     changed here (`deal_move_stage`, `deal_mark_won`, `deal_mark_lost`, `deal_reopen`).
@@ -239,19 +262,22 @@ def deal_update(
         if company is not None and company.is_trashed:
             errors.add("company", _("This company is in the trash."), "invalid")
         changes["company"] = company
+    if custom_fields is not UNSET:
+        changes["custom_fields"] = _custom_values(
+            custom_fields, current=deal.custom_fields, creating=False, errors=errors
+        )
     if tags is not UNSET:
         tags = list(tags)
         _check_tag_names(tags, errors)
     errors.raise_if_any()
-    for field, value in changes.items():
-        setattr(deal, field, value)
-    if "amount" in changes or "currency" in changes:
-        deal.amount_base = _amount_in_base(deal.amount, deal.currency)
-        changes["amount_base"] = deal.amount_base
     if not changes and tags is UNSET:
         return deal
-    deal.updated_by = actor
-    deal.save(update_fields=[*changes, "updated_by", "updated_at"])
+    also_save: tuple[str, ...] = ()
+    if "amount" in changes or "currency" in changes:
+        # The base amount follows from the others; its history would only repeat them.
+        deal.amount_base = _amount_in_base(changes.get("amount", deal.amount), changes.get("currency", deal.currency))
+        also_save = ("amount_base",)
+    record_save_with_history(deal, changes, actor=actor, also_save=also_save)
     if tags is not UNSET:
         record_tags_set(actor=actor, record=deal, tags=tags)
     return deal

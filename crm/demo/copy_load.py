@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 _REQUIRED = object()
 
@@ -41,16 +42,21 @@ class TableWriter:
                 self.defaults.append("")  # what a blank text field holds when the ORM saves it
             else:
                 self.defaults.append(_REQUIRED)
+        # COPY sends JSON columns (custom fields) through psycopg's jsonb dumper.
+        self.json_positions = [index for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
         columns = ", ".join(f'"{field.column}"' for field in fields)
         self.statement = f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN'
 
     def write(self, rows: Iterable[dict[str, Any]]) -> int:
         count = 0
-        names, defaults = self.names, self.defaults
+        names, defaults, json_positions = self.names, self.defaults, self.json_positions
         with connection.cursor() as cursor, cursor.copy(self.statement) as copy:
             write_row = copy.write_row
             for row in rows:
                 values = [row.get(name, default) for name, default in zip(names, defaults, strict=True)]
+                for position in json_positions:
+                    if values[position] is not None and values[position] is not _REQUIRED:
+                        values[position] = Jsonb(values[position])
                 if count == 0 and _REQUIRED in values:
                     missing = [name for name, value in zip(names, values, strict=True) if value is _REQUIRED]
                     raise RowShapeError(f"{self.model._meta.label}: no value for {', '.join(missing)}")

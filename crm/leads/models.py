@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from crm.deals.models import SourceData
-from crm.records import ClientRecord, Timestamped
+from crm.records import GIN_PENDING_LIST_KB, ClientRecord, Timestamped, WithCustomFields
 
 
 def new_form_key() -> str:
@@ -87,7 +87,7 @@ class LeadChannel(models.TextChoices):
     API = "api", _("API")
 
 
-class Lead(ClientRecord, SourceData):
+class Lead(ClientRecord, SourceData, WithCustomFields):
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
@@ -125,6 +125,7 @@ class Lead(ClientRecord, SourceData):
             GinIndex(OpClass(Lower("name"), name="gin_trgm_ops"), name="lead_name_trgm"),
             models.Index(Lower("email"), name="lead_email"),
             models.Index(fields=["phone"], name="lead_phone"),
+            GinIndex(fields=["custom_fields"], name="lead_custom_fields", gin_pending_list_limit=GIN_PENDING_LIST_KB),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,9 +35,12 @@ from crm.activities.services import activity_log, task_assign, task_cancel, task
 from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_duplicates
 from crm.clients.services import company_create, contact_create, contact_update
+from crm.custom_fields.selectors import custom_fields_for
+from crm.custom_fields.values import values_clean
 from crm.deals.models import Deal, Pipeline
 from crm.deals.services import deal_create
 from crm.errors import AccessDenied, Conflict, RecordNotFound
+from crm.history.services import record_save_with_history
 from crm.leads.models import Lead, LeadAssignment, LeadChannel, LeadForm, LeadStatus
 from crm.leads.origins import origin_normalize, origin_normalize_or_empty
 from crm.leads.source import SOURCE_FIELDS, source_data_clean
@@ -151,6 +155,7 @@ def lead_create(
     source: Mapping[str, object] | None = None,
     form: LeadForm | None = None,
     tags: Iterable[str | Tag] = (),
+    custom_fields: Mapping[str, Any] | None = None,
 ) -> Lead:
     """Create a lead and, in the same transaction, its follow-up task and notification.
 
@@ -163,7 +168,9 @@ def lead_create(
     from the referrer). Raises ValidationError with per-field codes.
 
     Owner: `owner`, else the acting user (the system creates unowned leads). `tags` are
-    names (unknown ones are created) or Tag objects.
+    names (unknown ones are created) or Tag objects. `custom_fields` (key: value) are
+    cleaned by crm.custom_fields; given (even empty) means a person's input, which must
+    fill the required fields; None (a website form's lead) skips that check.
 
     Follow-up: a high-priority call task "Call <name>" due at arrival +
     WorkspaceSettings.lead_followup_minutes, assigned to the owner, and a `lead_assigned`
@@ -192,6 +199,13 @@ def lead_create(
         name = email or phone_display(phone, region=region)
         if not name:
             errors.add("name", _("Enter the person's name, phone or email."), "required")
+    custom_values = values_clean(
+        fields=custom_fields_for("lead"),
+        given=custom_fields,
+        creating=custom_fields is not None,
+        errors=errors,
+        region=region,
+    )
     errors.raise_if_any()
 
     lead = Lead.objects.create(
@@ -203,12 +217,13 @@ def lead_create(
         owner=owner,
         channel=channel,
         form=form,
+        custom_fields=custom_values,
         created_by=actor,
         updated_by=actor,
         **source_data_clean(source),
     )
     if tags:
-        record_tags_set(actor=actor, record=lead, tags=tags)
+        record_tags_set(actor=actor, record=lead, tags=tags, history=False)
     _lead_followup_create(actor=actor, lead=lead, workspace=workspace)
     webhook_events.lead_created(lead)
     return lead
@@ -380,9 +395,11 @@ def lead_update(
     message: str | _Unset = UNSET,
     owner: User | _Unset | None = UNSET,
     tags: Iterable[str | Tag] | _Unset = UNSET,
+    custom_fields: Mapping[str, Any] | _Unset = UNSET,
 ) -> Lead:
     """Change the given fields of a lead (others stay as they are); `tags` replaces the
-    list. Any change moves `updated_at` (the API's ETag), tags included.
+    list; `custom_fields` changes the keys given. Any change moves `updated_at` (the
+    API's ETag), tags included, and goes to the field history.
 
     A converted lead is history and refuses changes (Conflict `already_converted`).
     A new owner is notified, and the lead's open tasks assigned to the previous owner
@@ -394,43 +411,45 @@ def lead_update(
     _refuse_if_closed(lead)
     errors = FieldErrors()
     region = workspace_settings().default_phone_region
-    changed: list[str] = []
+    values: dict[str, Any] = {}
     if name is not UNSET:
-        lead.name = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH, errors=errors)
-        if not lead.name:
+        values["name"] = _clean_text(name, field="name", max_length=NAME_MAX_LENGTH, errors=errors)
+        if not values["name"]:
             errors.add("name", _("Enter the person's name."), "required")
-        changed.append("name")
     if phone is not UNSET:
-        lead.phone = _clean_phone(phone, errors=errors, region=region)
-        changed.append("phone")
+        values["phone"] = _clean_phone(phone, errors=errors, region=region)
     if email is not UNSET:
-        lead.email = _clean_email(email, errors=errors)
-        changed.append("email")
+        values["email"] = _clean_email(email, errors=errors)
     if company_name is not UNSET:
-        lead.company_name = _clean_text(
+        values["company_name"] = _clean_text(
             company_name, field="company_name", max_length=COMPANY_NAME_MAX_LENGTH, errors=errors
         )
-        changed.append("company_name")
     if message is not UNSET:
-        lead.message = _clean_text(
+        values["message"] = _clean_text(
             message, field="message", max_length=MESSAGE_MAX_LENGTH, errors=errors, multiline=True
         )
-        changed.append("message")
     previous_owner_id = lead.owner_id
     if owner is not UNSET:
         _check_owner(owner, field="owner", errors=errors)
-        lead.owner = owner
-        changed.append("owner")
+        values["owner"] = owner
+    if custom_fields is not UNSET:
+        values["custom_fields"] = values_clean(
+            fields=custom_fields_for("lead"),
+            given=custom_fields,
+            current=lead.custom_fields,
+            creating=False,
+            errors=errors,
+            region=region,
+        )
     if tags is not UNSET:
         tags = list(tags)
         for item in tags:
             if not isinstance(item, Tag):
                 tag_name_clean(item, field="tags", errors=errors)
     errors.raise_if_any()
-    if not changed and tags is UNSET:
+    if not values and tags is UNSET:
         return lead
-    lead.updated_by = actor
-    lead.save(update_fields=[*changed, "updated_by", "updated_at"])
+    record_save_with_history(lead, values, actor=actor)
     if tags is not UNSET:
         record_tags_set(actor=actor, record=lead, tags=tags)
     if owner is not UNSET and lead.owner_id != previous_owner_id and lead.owner is not None:

@@ -1,0 +1,48 @@
+"""Reads of custom field definitions (the values are read with their records)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.custom_fields.models import CustomField, Entity
+from crm.errors import RecordNotFound
+
+# How long a removed field's values stay on the records, restorable.
+REMOVED_KEEP_DAYS = 30
+
+
+def custom_fields_for(entity: str) -> list[CustomField]:
+    """The live fields of `entity` in their order (what cards, lists, the API and imports show)."""
+    return list(CustomField.objects.filter(entity=entity).order_by("position", "id"))
+
+
+def custom_fields_removed(entity: str | None = None) -> QuerySet[CustomField]:
+    """Removed fields still within their 30 days, most recently removed first."""
+    queryset = CustomField.all_objects.filter(removed_at__isnull=False).order_by("-removed_at", "-id")
+    return queryset.filter(entity=entity) if entity else queryset
+
+
+def custom_field_get(field_id: int, *, include_removed: bool = False) -> CustomField:
+    manager = CustomField.all_objects if include_removed else CustomField.objects
+    field = manager.filter(pk=field_id).first()
+    if field is None:
+        raise RecordNotFound(_("This field does not exist."))
+    return field
+
+
+def custom_field_purge_date(field: CustomField):
+    """When a removed field's values go for good."""
+    return field.removed_at + timedelta(days=REMOVED_KEEP_DAYS) if field.removed_at else None
+
+
+def custom_fields_expired(now=None) -> QuerySet[CustomField]:
+    now = now or timezone.now()
+    return CustomField.all_objects.filter(removed_at__lt=now - timedelta(days=REMOVED_KEEP_DAYS))
+
+
+def entity_labels() -> dict[str, str]:
+    return {value: str(label) for value, label in Entity.choices}
