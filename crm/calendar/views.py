@@ -146,10 +146,8 @@ def _period_title(period: Period) -> str:
         return formats.date_format(period.anchor, "YEAR_MONTH_FORMAT")
     if period.view == "day":
         return formats.date_format(period.anchor, "DATE_FORMAT")
-    return _("%(first)s \u2013 %(last)s") % {
-        "first": formats.date_format(period.first, "MONTH_DAY_FORMAT"),
-        "last": formats.date_format(period.last, "DATE_FORMAT"),
-    }
+    first = formats.date_format(period.first, "MONTH_DAY_FORMAT")
+    return f"{first} \N{EN DASH} {formats.date_format(period.last, 'DATE_FORMAT')}"
 
 
 def _page_url(*, view: str, day: date, owner: str) -> str:

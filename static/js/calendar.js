@@ -55,7 +55,7 @@
   if (zoneHint && zoneSelect && window.Intl) {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (zone && zoneSelect.querySelector("option[value='" + zone + "']")) {
-      zoneHint.textContent = zoneSelect.dataset.browserZoneHint.replace("%(zone)s", zone);
+      zoneHint.textContent = zoneSelect.dataset.browserZoneHint + " " + zone;
     }
   }
 })();
