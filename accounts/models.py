@@ -65,6 +65,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email"), max_length=254)
     full_name = models.CharField(_("full name"), max_length=150)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Blank: the workspace's time zone (a person working from elsewhere picks their own).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform staff"), default=False)

@@ -26,6 +26,7 @@ from accounts.errors import AccessConflict, AccountsError, InvitationInvalid, Pe
 from accounts.models import Invitation, ReleaseReason, Role, SeatType, Team, User
 from accounts.policy import has_capability, require_capability
 from accounts.seats import seat_assign, seat_leases_release_all
+from accounts.time_zone import zone_named
 
 INVITATION_DAYS = 7
 
@@ -446,4 +447,20 @@ def user_language_set(*, user: User, language: str) -> User:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_time_zone_set(*, user: User, time_zone: str) -> User:
+    """Remember the time zone `user` reads times in ("" = the workspace's).
+
+    Refuses (ValidationError on `time_zone`, code `invalid_choice`) a name the time zone
+    database doesn't know; only the person's own choice, so no power is needed.
+    """
+    if time_zone and zone_named(time_zone) is None:
+        problem = ValidationError(_("Choose a time zone from the list."), code="invalid_choice")
+        raise ValidationError({"time_zone": [problem]})
+    if user.time_zone != time_zone:
+        user.time_zone = time_zone
+        user.save(update_fields=["time_zone", "updated_at"])
     return user

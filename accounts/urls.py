@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts.views import SeatLoginView, invitation_accept_view, language_set_view, logout_view
+from accounts.views import SeatLoginView, invitation_accept_view, language_set_view, logout_view, time_zone_set_view
 
 app_name = "accounts"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", SeatLoginView.as_view(), name="login"),
     path("logout/", logout_view, name="logout"),
     path("language/", language_set_view, name="language"),
+    path("time-zone/", time_zone_set_view, name="time_zone"),
     path("invitations/<str:token>/", invitation_accept_view, name="invitation_accept"),
     path(
         "password-reset/",

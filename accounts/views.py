@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.errors import AccountsError, InvitationInvalid, SeatError
 from accounts.forms import EmailLoginForm, InvitationAcceptForm
 from accounts.seats import seat_lease_acquire, seat_lease_release
-from accounts.services import invitation_accept, invitation_by_token, user_language_set
+from accounts.services import invitation_accept, invitation_by_token, user_language_set, user_time_zone_set
 
 
 class SeatLoginView(auth_views.LoginView):
@@ -107,3 +108,19 @@ def language_set_view(request: HttpRequest) -> HttpResponse:
         httponly=True,
     )
     return response
+
+
+@login_required
+@require_POST
+def time_zone_set_view(request: HttpRequest) -> HttpResponse:
+    """Show times in the zone chosen ("" = the workspace's); back to the page it came from."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    try:
+        user_time_zone_set(user=request.user, time_zone=request.POST.get("time_zone", "").strip())
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    return redirect(target)

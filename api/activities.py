@@ -95,6 +95,7 @@ class TaskSerializer(LinkedRecordsSerializer):
     priority = serializers.ChoiceField(choices=TaskPriority.choices, read_only=True)
     status = serializers.ChoiceField(choices=TaskStatus.choices, read_only=True)
     due_at = serializers.DateTimeField(read_only=True)
+    duration_minutes = serializers.IntegerField(read_only=True, allow_null=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     owner = PersonSerializer(read_only=True, allow_null=True, help_text="The assignee.")
     created_at = serializers.DateTimeField(read_only=True)
@@ -116,6 +117,9 @@ class TaskInput(LinksInput):
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
     due_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=1440, required=False, allow_null=True, help_text="A meeting's length."
+    )
     owner = MemberField(required=False, allow_null=False, help_text="The assignee; you by default.")
 
 
@@ -126,6 +130,7 @@ class TaskChangeInput(serializers.Serializer):
     description = serializers.CharField(max_length=20_000, allow_blank=True, required=False)
     kind = serializers.ChoiceField(choices=TaskKind.choices, required=False)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False, allow_null=True)
 
 
 class RescheduleInput(serializers.Serializer):

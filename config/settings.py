@@ -77,6 +77,7 @@ TENANT_APPS = [
     "crm.dashboard",
     "crm.custom_fields",
     "crm.history",
+    "crm.calendar",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -108,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SeatMiddleware",
     "accounts.language.UserLanguageMiddleware",
+    "accounts.time_zone.UserTimeZoneMiddleware",
     "tenants.middleware.TenantStatusMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -43,7 +43,7 @@ from crm import access
 from crm.access import Action
 from crm.activities.models import Direction, TaskKind, TaskStatus
 from crm.activities.selectors import TimelineCursor, task_list, timeline
-from crm.activities.services import call_log, note_add, task_create
+from crm.activities.services import call_log, email_log, meeting_log, note_add, task_create
 from crm.attachments.views import attachment_section
 from crm.errors import DomainError, RecordNotFound
 
@@ -139,6 +139,25 @@ class CallForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class MeetingForm(forms.Form):
+    subject = forms.CharField(label=gettext_lazy("About"), required=False)
+    occurred_at = forms.DateTimeField(label=gettext_lazy("When"), required=False, widget=DATETIME_INPUT)
+    minutes = forms.IntegerField(label=gettext_lazy("Duration (minutes)"), required=False, min_value=0, max_value=1440)
+    outcome = forms.CharField(label=gettext_lazy("Outcome"), required=False)
+    body = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EmailLogForm(forms.Form):
+    direction = forms.ChoiceField(
+        label=gettext_lazy("Direction"),
+        choices=[("sent", gettext_lazy("Sent")), ("received", gettext_lazy("Received"))],
+        initial="sent",
+    )
+    subject = forms.CharField(label=gettext_lazy("Subject"), required=False)
+    occurred_at = forms.DateTimeField(label=gettext_lazy("When"), required=False, widget=DATETIME_INPUT)
+    body = forms.CharField(label=gettext_lazy("Text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
 class NoteForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -147,6 +166,9 @@ class TaskForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("What to do"), required=False)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=TaskKind.choices, initial=TaskKind.CALL)
     due_at = forms.DateTimeField(label=gettext_lazy("Due"), widget=DATETIME_INPUT)
+    duration_minutes = forms.IntegerField(
+        label=gettext_lazy("Duration (minutes)"), required=False, min_value=1, max_value=1440
+    )
     owner = person_choice(gettext_lazy("Assignee"), required=True)
 
 
@@ -162,13 +184,43 @@ def _log_call(actor: User, links: dict[str, Any], data: dict[str, Any]) -> Any:
     )
 
 
+def _log_meeting(actor: User, links: dict[str, Any], data: dict[str, Any]) -> Any:
+    minutes = data.get("minutes")
+    return meeting_log(
+        actor=actor,
+        subject=data.get("subject", ""),
+        occurred_at=data.get("occurred_at"),
+        duration_seconds=None if minutes is None else minutes * 60,
+        outcome=data.get("outcome", ""),
+        body=data.get("body", ""),
+        **links,
+    )
+
+
+def _log_email(actor: User, links: dict[str, Any], data: dict[str, Any]) -> Any:
+    return email_log(
+        actor=actor,
+        direction=data["direction"],
+        subject=data.get("subject", ""),
+        occurred_at=data.get("occurred_at"),
+        body=data.get("body", ""),
+        **links,
+    )
+
+
 def _add_note(actor: User, links: dict[str, Any], data: dict[str, Any]) -> Any:
     return note_add(actor=actor, body=data.get("body", ""), **links)
 
 
 def _schedule_task(actor: User, links: dict[str, Any], data: dict[str, Any]) -> Any:
     return task_create(
-        actor=actor, title=data.get("title", ""), kind=data["kind"], due_at=data["due_at"], owner=data["owner"], **links
+        actor=actor,
+        title=data.get("title", ""),
+        kind=data["kind"],
+        due_at=data["due_at"],
+        duration_minutes=data.get("duration_minutes"),
+        owner=data["owner"],
+        **links,
     )
 
 
@@ -192,6 +244,18 @@ QUICK_ACTIONS = [
         gettext_lazy("Call logged."),
         "activity",
         {"duration_seconds": "minutes"},
+    ),
+    QuickAction(
+        "meeting",
+        gettext_lazy("Log a meeting"),
+        MeetingForm,
+        _log_meeting,
+        gettext_lazy("Meeting logged."),
+        "activity",
+        {"duration_seconds": "minutes"},
+    ),
+    QuickAction(
+        "email", gettext_lazy("Log an email"), EmailLogForm, _log_email, gettext_lazy("Email logged."), "activity"
     ),
     QuickAction("note", gettext_lazy("Add note"), NoteForm, _add_note, gettext_lazy("Note added."), "activity"),
     QuickAction(

@@ -39,6 +39,7 @@ NAVIGATION = [
     NavEntry("deals", _("Deals"), url_name="deals:list", record_type="deal"),
     NavEntry("board", _("Pipeline"), url_name="deals:board", record_type="deal"),
     NavEntry("tasks", _("Tasks"), url_name="tasks:list", record_type="task"),
+    NavEntry("calendar", _("Calendar"), url_name="calendar:page", record_type="task"),
     NavEntry("products", _("Products"), url_name="products:list", record_type="product"),
     NavEntry("quotes", _("Quotes"), url_name="quotes:list", record_type="quote"),
     NavEntry("reports", _("Reports"), url_name="reports:index"),

@@ -15,7 +15,7 @@ from crm.access import Action
 from crm.models import WorkspaceSettings
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_currency
-from tenants.language import workspace_language_set
+from tenants.language import workspace_language_set, workspace_time_zone_set
 
 # Sensible defaults from the language a company signs up in; the admin can change them.
 DEFAULTS_BY_LANGUAGE = {
@@ -31,6 +31,7 @@ def workspace_settings_create(*, language: str) -> WorkspaceSettings:
     """Create the workspace's CRM settings with defaults fitting `language`."""
     defaults = DEFAULTS_BY_LANGUAGE.get(language, DEFAULTS_BY_LANGUAGE["en"])
     settings, _ = WorkspaceSettings.objects.update_or_create(pk=1, defaults=defaults)
+    workspace_time_zone_set(actor=None, time_zone=settings.time_zone)
     return settings
 
 
@@ -79,4 +80,5 @@ def workspace_settings_update(
         actor=actor, idle_timeout_minutes=idle_timeout_minutes, allow_parallel_sessions=allow_parallel_sessions
     )
     workspace_language_set(actor=actor, language=language)
+    workspace_time_zone_set(actor=actor, time_zone=time_zone)
     return workspace

@@ -1,6 +1,8 @@
-"""The workspace's default language (people who have not chosen their own read it)."""
+"""The workspace's default language and time zone (people who have not chosen their own read them)."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,4 +38,28 @@ def workspace_language_set(*, actor: User | None, language: str) -> Tenant:
         Tenant.objects.filter(pk=tenant.pk).update(language=language, updated_at=timezone.now())
         tenant.language = language
         audit_record(actor=actor, action="workspace.language", target=None, changes={"language": [previous, language]})
+    return tenant
+
+
+@transaction.atomic
+def workspace_time_zone_set(*, actor: User | None, time_zone: str) -> Tenant:
+    """Set the current workspace's time zone (an IANA name such as Europe/Moscow).
+
+    Needs the `settings` power (the system, actor None, sets it at signup); ValidationError
+    on `time_zone` for a name the time zone database doesn't know. Every page and e-mail
+    then shows times in it, except to people who chose their own.
+    """
+    require_capability(actor, roles.SETTINGS)
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as unknown:
+        raise ValidationError(
+            {"time_zone": [ValidationError(_("Choose a time zone from the list."), code="invalid_choice")]}
+        ) from unknown
+    tenant = tenant_current()
+    if tenant is None:
+        raise ValueError("no workspace is active")
+    if tenant.time_zone != time_zone:
+        Tenant.objects.filter(pk=tenant.pk).update(time_zone=time_zone, updated_at=timezone.now())
+        tenant.time_zone = time_zone
     return tenant

@@ -100,6 +100,9 @@ class Tenant(TenantMixin, TimeStamped):
     dunning_started_at = models.DateTimeField(_("payment overdue since"), null=True, blank=True)
     retention_warning_sent_at = models.DateTimeField(_("data deletion warning sent"), null=True, blank=True)
     language = models.CharField(_("default language"), max_length=8, default="en")
+    # The workspace's time zone (Settings → Workspace), mirrored here from the tenant's
+    # own settings so every request can read it with the host lookup, at no extra query.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     owner_email = models.EmailField(_("owner email"))
     # Fingerprint of the tenant migrations the schema is at (see schema_template), so a
     # deploy migrates only the schemas that are behind instead of walking every tenant.

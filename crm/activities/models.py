@@ -59,6 +59,8 @@ class Task(ClientRecord, LinkedToClientRecord):
     due_at = models.DateTimeField(_("due"))
     priority = models.CharField(_("priority"), max_length=8, choices=TaskPriority.choices, default=TaskPriority.NORMAL)
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    # How long it takes from its due time (a meeting's length in the calendar); empty: a moment.
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
     class Meta(ClientRecord.Meta):

@@ -8,6 +8,8 @@ Overdue-task reminders live in `crm.activities.reminders`.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models, transaction
@@ -27,6 +29,7 @@ SUBJECT_MAX = Activity._meta.get_field("subject").max_length
 OUTCOME_MAX = Activity._meta.get_field("outcome").max_length
 # A logged call or meeting longer than a day is a typo, not a call.
 DURATION_MAX_SECONDS = 24 * 60 * 60
+DURATION_MAX_MINUTES = DURATION_MAX_SECONDS // 60
 
 # Email activities speak of "sent" and "received"; stored as the generic direction.
 EMAIL_DIRECTIONS = {
@@ -40,6 +43,13 @@ EMAIL_DIRECTIONS = {
 # --- tasks ------------------------------------------------------------------------------
 
 
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+
+
 @transaction.atomic
 def task_create(
     *,
@@ -50,14 +60,16 @@ def task_create(
     kind: str = TaskKind.TODO,
     priority: str = TaskPriority.NORMAL,
     description: str = "",
+    duration_minutes: int | None = None,
     lead=None,
     contact=None,
     company=None,
     deal=None,
 ) -> Task:
-    """Create an open task for `owner` (the assignee), due at the aware time `due_at`.
+    """Create an open task for `owner` (the assignee), due at the aware time `due_at`
+    (a meeting starts then and lasts `duration_minutes`, 1 to 1,440).
 
-    Raises ValidationError per field (title, due_at, kind, priority, owner). Sends no
+    Raises ValidationError per field (title, due_at, kind, priority, owner, duration_minutes). Sends no
     notification: callers creating tasks for others say why in their own words (a new
     lead's follow-up call comes with "New lead"); `task_assign` tells on a hand-over.
     """
@@ -68,10 +80,12 @@ def task_create(
     _check_choice(kind, TaskKind, field="kind", errors=errors)
     _check_choice(priority, TaskPriority, field="priority", errors=errors)
     _check_assignee(owner, errors=errors)
+    _check_duration_minutes(duration_minutes, errors=errors)
     errors.raise_if_any()
     task = Task.objects.create(
         title=title,
         due_at=due_at,
+        duration_minutes=duration_minutes,
         owner=owner,
         kind=kind,
         priority=priority,
@@ -95,8 +109,10 @@ def task_update(
     description: str | None = None,
     kind: str | None = None,
     priority: str | None = None,
+    duration_minutes: int | _Keep | None = KEEP,
 ) -> Task:
-    """Change what a task says (None leaves a field as it is).
+    """Change what a task says (None leaves a field as it is; for `duration_minutes`,
+    None clears it and leaving it out keeps it).
 
     Due time and assignee have their own services (`task_reschedule`, `task_assign`)
     because they have side effects. Raises ValidationError per field, RecordNotFound
@@ -119,6 +135,10 @@ def task_update(
         _check_choice(priority, TaskPriority, field="priority", errors=errors)
         task.priority = priority
         changed.append("priority")
+    if duration_minutes is not KEEP:
+        _check_duration_minutes(duration_minutes, errors=errors)
+        task.duration_minutes = duration_minutes
+        changed.append("duration_minutes")
     errors.raise_if_any()
     return _save(task, actor=actor, fields=changed)
 
@@ -246,6 +266,15 @@ def _check_due_at(due_at: datetime | None, *, errors: FieldErrors) -> None:
 def _check_choice(value: str, choices: type[models.TextChoices], *, field: str, errors: FieldErrors) -> None:
     if value not in choices.values:
         errors.add(field, _("“%(value)s” is not one of the choices.") % {"value": value}, "invalid_choice")
+
+
+def _check_duration_minutes(minutes: int | None, *, errors: FieldErrors) -> None:
+    if minutes is not None and (not isinstance(minutes, int) or not 1 <= minutes <= DURATION_MAX_MINUTES):
+        errors.add(
+            "duration_minutes",
+            _("Give a length between 1 and %(limit)d minutes.") % {"limit": DURATION_MAX_MINUTES},
+            "invalid",
+        )
 
 
 def _check_assignee(owner: User | None, *, errors: FieldErrors) -> None:

@@ -100,3 +100,19 @@ def _inbox_queryset(*, user: User, unread_only: bool) -> QuerySet[Notification]:
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
     return queryset.order_by("-created_at", "-id")
+
+
+def notifications_since(*, user: User, after_id: int, limit: int = 5) -> tuple[int, int, list[Notification]]:
+    """For the browser's poll: (unread count, id of `user`'s newest notification,
+    the newest unread ones with an id above `after_id`, at most `limit`, newest first).
+
+    Ids only grow, so "above the newest one the page knew" is what arrived since.
+    """
+    queryset = _inbox_queryset(user=user, unread_only=False)
+    latest = queryset.values_list("id", flat=True).first() or 0
+    if latest <= after_id:
+        return unread_count(user=user), latest, []
+    fresh = list(
+        _inbox_queryset(user=user, unread_only=True).filter(id__gt=after_id).order_by("-id")[: max(1, min(limit, 20))]
+    )
+    return unread_count(user=user), latest, fresh
