@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
@@ -462,10 +462,11 @@ def email_template_render(
     compiles."""
     from crm.mail.templating import SAMPLE
 
-    if sample:
-        context = {**SAMPLE, **template_context(sender=actor, workspace_name=workspace_name())}
-    else:
-        context = template_context(sender=actor, workspace_name=workspace_name(), **_links_of(record))
+    with translation.override(template.language or translation.get_language()):
+        if sample:
+            context = {**SAMPLE, **template_context(sender=actor, workspace_name=workspace_name())}
+        else:
+            context = template_context(sender=actor, workspace_name=workspace_name(), **_links_of(record))
     rendered = render(subject=template.subject, body=template.body, context=context, language=template.language)
     return rendered.subject, rendered.body
 
@@ -762,7 +763,9 @@ def email_retry(*, actor: User | None, message: EmailMessage) -> EmailMessage:
 
 
 def _own_addresses() -> set[str]:
+    """This workspace's side of a conversation: its mailboxes and its people."""
     own = set(MailAccount.objects.values_list("from_address", flat=True))
+    own.update(email.lower() for email in User.objects.filter(is_active=True).values_list("email", flat=True))
     own.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
     return own
 
@@ -837,14 +840,21 @@ def email_receive(
     owner = account.owner if account is not None else (inbound_address.owner if inbound_address is not None else None)
     at = _arrival_time(parsed, now)
     own = _own_addresses()
-    participants = {address for address in [parsed.from_address, *parsed.to, *parsed.cc] if address}
-    thread, parent = _thread_of(parsed, at=at, participants=participants)
+    # The other side of the conversation: not our mailboxes, not our inbound addresses.
+    outsiders = [
+        address
+        for address in [parsed.from_address, *parsed.to, *parsed.cc]
+        if address and address not in own and not address.endswith("@" + settings.MAIL_INBOUND_DOMAIN)
+    ]
+    # The subject fallback needs the same person: the sender, else (our own mail seen
+    # again) the people it went to.
+    speaker = {parsed.from_address} if parsed.from_address in outsiders else set(outsiders)
+    thread, parent = _thread_of(parsed, at=at, participants=speaker)
     links: dict[str, Any] = {}
     if parent is not None and parent.is_linked:
         links = {name: getattr(parent, name) for name in RECORD_LINKS if getattr(parent, f"{name}_id")}
     if not links:
-        outsiders = [address for address in [parsed.from_address, *parsed.to, *parsed.cc] if address not in own]
-        links = _match([address for address in outsiders if not address.endswith("@" + settings.MAIL_INBOUND_DOMAIN)])
+        links = _match(outsiders)
     if not links and parsed.from_address and parsed.from_address not in own and mail_settings().create_leads:
         links = {"lead": _lead_from(parsed, owner=owner)}
     html, remote = html_sanitize(parsed.html)
