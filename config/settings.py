@@ -301,7 +301,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},
     "backups-housekeeping": {"task": "tenants.backups.tasks.backups_housekeeping", "schedule": 5 * 60},
     # Connected IMAP mailboxes are read every few minutes, each workspace at its own moment.
-    "mail-poll": {"task": "crm.mail.tasks.mailboxes_poll_dispatch", "schedule": env.int("MAIL_POLL_SECONDS", default=300)},
+    "mail-poll": {
+        "task": "crm.mail.tasks.mailboxes_poll_dispatch",
+        "schedule": env.int("MAIL_POLL_SECONDS", default=300),
+    },
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)

@@ -39,7 +39,7 @@ def dovecot():
     # Not pytest's tmp_path: its folders are private to us, and dovecot's own processes
     # (running as the dovecot user under root) must read the passwd file and Maildir.
     root = Path(tempfile.mkdtemp(prefix="crm-dovecot-"))
-    os.chmod(root, 0o755)
+    os.chmod(root, 0o755)  # noqa: S103 - readable by dovecot's processes
     try:
         with imap_server(root) as server:
             yield server

@@ -53,14 +53,16 @@ def test_iso_2022_jp_is_decoded():
 def test_an_8_bit_header_without_encoding_is_read_as_the_bodys_charset():
     raw = (
         "Subject: Привет из Москвы\r\nFrom: Олег <oleg@client.example>\r\nTo: sales@acme.example\r\n"
-        "Content-Type: text/plain; charset=windows-1251\r\n\r\nТекст\r\n"
+        "Content-Type: text/plain; charset=windows-1251\r\n\r\n"
+        "Добрый день"
+        "\r\n"
     ).encode("cp1251")
 
     parsed = parse_message(raw)
 
     assert parsed.subject == "Привет из Москвы"
     assert parsed.from_address == "oleg@client.example"
-    assert parsed.text.strip() == "Текст"
+    assert parsed.text.strip() == "Добрый день"
 
 
 def test_an_unknown_charset_is_noted_and_the_text_kept():
@@ -117,7 +119,7 @@ def test_attachments_and_a_forwarded_message_are_files_not_the_body():
     parsed = parse_message(outer.as_bytes())
 
     assert parsed.text.strip() == "The outer text"
-    assert [item.name for item in parsed.attachments][0] == "offer.pdf"
+    assert parsed.attachments[0].name == "offer.pdf"
     assert parsed.attachments[0].data == b"%PDF-1.4 fake"
     assert parsed.attachments[1].content_type == "message/rfc822"
     assert b"Subject: inner" in parsed.attachments[1].data

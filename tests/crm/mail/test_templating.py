@@ -21,7 +21,9 @@ def _errors(**parts) -> dict:
 def test_variables_are_rendered():
     rendered = render(
         subject="Offer for {{ company.name }}",
-        body="Dear {{ contact.first_name }},\n{{ deal.title }}: {{ deal.amount }} {{ deal.currency }}\n{{ sender.name }}",
+        body=(
+            "Dear {{ contact.first_name }},\n{{ deal.title }}: {{ deal.amount }} {{ deal.currency }}\n{{ sender.name }}"
+        ),
         context={**SAMPLE, "sender": {"name": "Alice Adams", "first_name": "Alice", "email": "a@x"}},
     )
 

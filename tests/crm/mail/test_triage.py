@@ -22,9 +22,7 @@ from tests.crm.mail.servers import raw_message
 def two_from_nina(acme):
     inbound = inbound_address_get_or_create(owner=None)
     return [
-        email_receive(
-            raw=raw_message(sender="Nina Novak <nina@new.example>", subject=subject), inbound_address=inbound
-        )
+        email_receive(raw=raw_message(sender="Nina Novak <nina@new.example>", subject=subject), inbound_address=inbound)
         for subject in ("Chairs", "Tables")
     ]
 
