@@ -400,7 +400,7 @@ def _template_unique(values: dict[str, Any], *, excluding: int | None, errors: F
 
 @transaction.atomic
 def email_template_create(
-    *, actor: User | None, name: str, subject: str, body: str, language: str = "", is_active: bool = True
+    *, actor: User | None, name: str, body: str, subject: str = "", language: str = "", is_active: bool = True
 ) -> EmailTemplate:
     """A new template (administrators). Raises ValidationError per field: syntax errors
     and unknown variables on `subject` / `body`."""
