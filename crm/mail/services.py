@@ -634,6 +634,8 @@ def email_send(
     if reply_to_message is not None and not any(links.values()):
         links.update({name: getattr(reply_to_message, name) for name in RECORD_LINKS})
     errors = FieldErrors()
+    # Browsers send text areas with CRLF line ends; the stored text has plain newlines.
+    body = (body or "").replace("\r\n", "\n").replace("\r", "\n")
     recipients = _read_recipients(errors, to=to, cc=cc, bcc=bcc)
     if not any(links.values()):
         # Written to an address without a card: the card it belongs to, if there is one.
