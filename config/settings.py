@@ -345,6 +345,10 @@ SPECTACULAR_SETTINGS = {
         "RecordTypeEnum": "crm.attachments.models.RECORD_TYPES",
         "StageKindEnum": "crm.deals.models.StageKind",
         "LeadStatusEnum": "crm.leads.models.LeadStatus",
+        # SMTP and IMAP security, and the states of an email (crm.mail).
+        "MailSecurityEnum": "crm.mail.models.Security",
+        "EmailStatusEnum": "crm.mail.models.EmailStatus",
+        "EmailDirectionEnum": "crm.mail.models.EmailDirection",
     },
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
