@@ -15,8 +15,14 @@ from accounts import roles
 from crm.cards import errors_onto
 from crm.errors import DomainError
 from crm.mail.forms import MailSettingsForm, TemplateForm
-from crm.mail.models import MailAccount
-from crm.mail.selectors import email_template_get, email_template_list, mail_account_get, mail_settings
+from crm.mail.selectors import (
+    email_template_get,
+    email_template_list,
+    mail_account_get,
+    mail_account_list,
+    mail_account_of,
+    mail_settings,
+)
 from crm.mail.services import (
     email_template_create,
     email_template_delete,
@@ -54,13 +60,13 @@ def email_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The inbound address changed; the old one no longer works."))
         return redirect("settings:email")
     if action == "delete":
-        account = MailAccount.objects.filter(owner__isnull=True).first()
+        account = mail_account_of(owner=None)
         if account is not None:
             mail_account_delete(actor=request.user, account=account)
             messages.success(request, _("The workspace's mailbox is disconnected. Its mail stays in the CRM."))
         return redirect("settings:email")
     if action == "test":
-        account = MailAccount.objects.filter(owner__isnull=True).first()
+        account = mail_account_of(owner=None)
         if account is not None:
             check = mail_account_test(actor=request.user, account=account)
     form, account, saved = mailbox_form_handle(request, owner=None, bound=action == "save")
@@ -75,7 +81,7 @@ def email_view(request: HttpRequest) -> HttpResponse:
         "tracking_form": tracking_form,
         "inbound_address": inbound_address_text(address),
         "inbound_url": inbound_webhook_url(address),
-        "personal_accounts": list(MailAccount.objects.filter(owner__isnull=False).select_related("owner")),
+        "personal_accounts": [item for item in mail_account_list(actor=request.user) if item.owner_id is not None],
         "templates": list(email_template_list(actor=request.user)),
     }
     return page(request, "settings/email.html", context, status=400 if form.errors else 200)
