@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export DJANGO_SETTINGS_MODULE := config.settings
 export PG_PORT
 
-.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data browser-deps screenshots fuzz
+.PHONY: help install db run test lint format migrations-check bench smoke messages lock clean-data browser-deps mail-deps screenshots fuzz
 
 help:
 	@echo "make run       start web, worker and scheduler with the demo workspace"
@@ -23,6 +23,7 @@ help:
 	@echo "make fuzz      fuzz the live API longer than make test does (FUZZ_EXAMPLES=50 per operation)"
 	@echo "make messages  extract and compile translations (needs GNU gettext)"
 	@echo "make lock      re-resolve requirements/lock.txt from requirements/*.in"
+	@echo "make mail-deps installs Debian's dovecot for the IMAP tests (make test runs it as root)"
 	@echo "make screenshots  PNGs of the main pages in English and Arabic under .screenshots/"
 
 $(VENV)/.installed: requirements/lock.txt
@@ -43,7 +44,7 @@ run: db
 	$(BIN)/python -m infra.run
 
 test: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
-test: db lint browser-deps
+test: db lint browser-deps mail-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory smoke
 
@@ -69,6 +70,15 @@ bench: db
 browser-deps:
 	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 || { echo "chromium is missing: run 'make browser-deps' as root"; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The mail tests read a real IMAP server: Debian's dovecot, started by the tests on a free
+# loopback port with a configuration of their own. Installing must not start the system's
+# dovecot (it would take ports 143/993 for good), so services are held back meanwhile.
+mail-deps:
+	@test -x /usr/sbin/dovecot || { test "$$(id -u)" = 0 || { echo "dovecot is missing: run 'make mail-deps' as root"; exit 1; }; \
+		held=0; test -e /usr/sbin/policy-rc.d || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; held=1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null; \
+		status=$$?; test $$held = 0 || rm -f /usr/sbin/policy-rc.d; exit $$status; }
 
 screenshots: export DATABASE_URL ?= $(EMBEDDED_DB)/crm_test
 screenshots: db browser-deps

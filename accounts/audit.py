@@ -62,6 +62,14 @@ ACTION_LABELS = {
     "custom_field.remove": gettext_lazy("Custom field removed"),
     "custom_field.restore": gettext_lazy("Custom field restored"),
     "custom_field.purge": gettext_lazy("Custom field deleted for good"),
+    "mail.settings": gettext_lazy("Mail tracking or automatic leads changed"),
+    "mail_account.create": gettext_lazy("Mailbox connected"),
+    "mail_account.update": gettext_lazy("Mailbox changed"),
+    "mail_account.delete": gettext_lazy("Mailbox disconnected"),
+    "mail_inbound.rotate": gettext_lazy("Inbound address changed"),
+    "email_template.create": gettext_lazy("Email template added"),
+    "email_template.update": gettext_lazy("Email template changed"),
+    "email_template.delete": gettext_lazy("Email template deleted"),
 }
 ACTION_GROUPS = {
     "user": gettext_lazy("People"),
@@ -74,6 +82,7 @@ ACTION_GROUPS = {
     "backup": gettext_lazy("Backups and exports"),
     "workspace": gettext_lazy("Workspace"),
     "custom_field": gettext_lazy("Custom fields"),
+    "mail": gettext_lazy("Email"),
 }
 # Action codes of each group (a group may span several prefixes).
 _GROUP_PREFIXES = {
@@ -87,6 +96,7 @@ _GROUP_PREFIXES = {
     "backup": ("backup.", "export."),
     "workspace": ("workspace.",),
     "custom_field": ("custom_field.",),
+    "mail": ("mail.", "mail_account.", "mail_inbound.", "email_template."),
 }
 
 

@@ -22,6 +22,7 @@ from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
+from api.mail import EmailTemplateViewSet, EmailViewSet, MailAccountViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 from api.webhooks import WebhookViewSet
 from api.workspace import NotificationViewSet, SearchView, TagViewSet, TrashListView, TrashRestoreView
@@ -50,6 +51,9 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("backups", BackupViewSet, basename="backup")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("emails", EmailViewSet, basename="email")
+router.register("email-templates", EmailTemplateViewSet, basename="email-template")
+router.register("mail-accounts", MailAccountViewSet, basename="mail-account")
 
 app_name = "api"
 

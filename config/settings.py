@@ -78,6 +78,7 @@ TENANT_APPS = [
     "crm.custom_fields",
     "crm.history",
     "crm.calendar",
+    "crm.mail",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -299,6 +300,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
     "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},
     "backups-housekeeping": {"task": "tenants.backups.tasks.backups_housekeeping", "schedule": 5 * 60},
+    # Connected IMAP mailboxes are read every few minutes, each workspace at its own moment.
+    "mail-poll": {
+        "task": "crm.mail.tasks.mailboxes_poll_dispatch",
+        "schedule": env.int("MAIL_POLL_SECONDS", default=300),
+    },
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
@@ -339,6 +345,10 @@ SPECTACULAR_SETTINGS = {
         "RecordTypeEnum": "crm.attachments.models.RECORD_TYPES",
         "StageKindEnum": "crm.deals.models.StageKind",
         "LeadStatusEnum": "crm.leads.models.LeadStatus",
+        # SMTP and IMAP security, and the states of an email (crm.mail).
+        "MailSecurityEnum": "crm.mail.models.Security",
+        "EmailStatusEnum": "crm.mail.models.EmailStatus",
+        "EmailDirectionEnum": "crm.mail.models.EmailDirection",
     },
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -412,6 +422,22 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBU
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+
+# Email inside the CRM (crm.mail, decision 0023). Inbound addresses read
+# <slug>+<token>@MAIL_INBOUND_DOMAIN; the mail provider's raw-MIME webhook posts them to
+# /mail/inbound/<token>/ on the workspace's host, refused above MAIL_INBOUND_MAX_BYTES.
+MAIL_INBOUND_DOMAIN = env.str("MAIL_INBOUND_DOMAIN", default=f"inbound.{BASE_HOSTNAME}")
+MAIL_INBOUND_MAX_BYTES = env.int("MAIL_INBOUND_MAX_BYTES", default=30 * 1024 * 1024)
+# The largest email people may send (text and files together).
+MAIL_MESSAGE_MAX_BYTES = env.int("MAIL_MESSAGE_MAX_BYTES", default=25 * 1024 * 1024)
+# Mailbox servers on loopback or private networks (only for development and tests).
+MAIL_ALLOW_PRIVATE_HOSTS = env.bool("MAIL_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+MAIL_SERVER_TIMEOUT_SECONDS = env.int("MAIL_SERVER_TIMEOUT_SECONDS", default=30)
+MAIL_SEND_MAX_ATTEMPTS = env.int("MAIL_SEND_MAX_ATTEMPTS", default=5)
+MAIL_SEND_RETRY_BASE_SECONDS = env.int("MAIL_SEND_RETRY_BASE_SECONDS", default=60)
+MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=200)
+MAIL_IMAP_FIRST_SYNC_DAYS = env.int("MAIL_IMAP_FIRST_SYNC_DAYS", default=30)
+MAIL_POLL_SPREAD_SECONDS = env.int("MAIL_POLL_SPREAD_SECONDS", default=240)
 
 # accounts.User.email is unique case-insensitively (a functional unique constraint on
 # Lower(email)), which is stricter than the `unique=True` this check looks for.

@@ -29,4 +29,5 @@ urlpatterns = [
     path("attachments/", include("crm.attachments.urls")),
     path("dashboard/", include("crm.dashboard.urls")),
     path("calendar/", include("crm.calendar.urls")),
+    path("mail/", include("crm.mail.urls")),
 ]

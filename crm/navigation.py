@@ -42,6 +42,7 @@ NAVIGATION = [
     NavEntry("calendar", _("Calendar"), url_name="calendar:page", record_type="task"),
     NavEntry("products", _("Products"), url_name="products:list", record_type="product"),
     NavEntry("quotes", _("Quotes"), url_name="quotes:list", record_type="quote"),
+    NavEntry("mail", _("Mail"), url_name="mail:inbox"),
     NavEntry("reports", _("Reports"), url_name="reports:index"),
     NavEntry("trash", _("Trash"), url_name="trash:list"),
     NavEntry("settings", _("Settings"), url_name="settings:index", capability=roles.SETTINGS),

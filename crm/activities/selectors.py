@@ -22,7 +22,8 @@ from crm.selectors import day_range, workspace_settings
 
 TIMELINE_MAX_PAGE = 200
 TASK_RELATED = ("owner", "lead", "contact", "company", "deal")
-ACTIVITY_RELATED = ("author", "quote")
+# The email an entry shows (crm.mail), if any: a reverse one-to-one, joined in the same query.
+ACTIVITY_RELATED = ("author", "quote", "email_message")
 
 # ordering parameter → ORDER BY; the id makes pages stable.
 TASK_ORDERINGS = {

@@ -93,10 +93,22 @@ def attachment_get(*, actor: User | None, attachment_id: int) -> Attachment:
     return attachment
 
 
+# Other apps that keep files in the tenant's media folder (mail attachments) add what
+# they use here, so the plan's storage limit counts every stored byte once.
+_STORAGE_COUNTERS: list[Callable[[], int]] = []
+
+
+def storage_counter_register(counter: Callable[[], int]) -> None:
+    """Count `counter()` (bytes another app stores for this workspace) in `storage_used_bytes`."""
+    if counter not in _STORAGE_COUNTERS:
+        _STORAGE_COUNTERS.append(counter)
+
+
 def storage_used_bytes() -> int:
     """Bytes of every attachment of this workspace (those of trashed records too: their
-    files are still kept)."""
-    return Attachment.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
+    files are still kept), and of every other app's stored files (storage_counter_register)."""
+    own = Attachment.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
+    return own + sum(counter() for counter in _STORAGE_COUNTERS)
 
 
 def attachment_open(*, attachment: Attachment) -> File:

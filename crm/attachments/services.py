@@ -195,6 +195,27 @@ def attachment_delete(*, actor: User | None, attachment: Attachment) -> None:
     transaction.on_commit(lambda: default_storage.delete(stored_name))
 
 
+def stored_file_add(*, file: File, size: int, folder: str) -> str:
+    """For another app that keeps files in the tenant's media folder and counts them in
+    the plan's storage (mail attachments): inside the caller's transaction, take the
+    workspace's storage lock, refuse with PlanLimitReached when `size` more bytes do not
+    fit, save the file under `<folder>/<2 hex>/<random>` and add its bytes to the usage.
+    Returns the stored name. The caller inserts its own row in the same transaction (the
+    lock makes the sum exact until it commits) and deletes the file if that fails."""
+    _storage_lock()
+    require_storage_room(in_use_bytes=storage_used_bytes, adding_bytes=size)
+    stored_name = default_storage.save(f"{folder}/{secrets.token_hex(1)}/{secrets.token_urlsafe(24)}", file)
+    _usage_add(size)
+    return stored_name
+
+
+def stored_file_forget(stored_name: str) -> None:
+    """Remove a file `stored_file_add` saved for a write that then failed (no usage change:
+    the usage moved in the transaction that rolled back)."""
+    if stored_name:
+        default_storage.delete(stored_name)
+
+
 def attachment_files_release(*, record_type: str, record_ids: Sequence[int]) -> int:
     """For records about to be deleted for good (the trash purge): their attachments'
     rows go with them (CASCADE) in the caller's transaction; this takes their bytes off

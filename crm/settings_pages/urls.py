@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm.settings_pages import access_views, workspace_views
+from crm.settings_pages import access_views, email_views, workspace_views
 
 app_name = "settings"
 
@@ -28,4 +28,8 @@ urlpatterns = [
     path("stages/<int:stage_id>/remove/", workspace_views.stage_remove_view, name="stage_remove"),
     path("lead-forms/", workspace_views.lead_forms_view, name="lead_forms"),
     path("lead-forms/<int:form_id>/", workspace_views.lead_form_view, name="lead_form"),
+    path("email/", email_views.email_view, name="email"),
+    path("email/mailboxes/<int:account_id>/test/", email_views.email_account_test_view, name="email_account_test"),
+    path("email/templates/new/", email_views.email_template_new_view, name="email_template_new"),
+    path("email/templates/<int:template_id>/", email_views.email_template_view, name="email_template"),
 ]

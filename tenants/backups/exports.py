@@ -41,7 +41,19 @@ logger = logging.getLogger(__name__)
 
 # Framework bookkeeping, not the company's data.
 SKIPPED_APPS = {"contenttypes", "auth", "sessions", "api"}
-SECRET_FIELDS = {"password", "token_hash", "lease_key", "session_key", "session_data"}
+# Mail (crm.mail): sealed mailbox passwords and the inbound addresses' tokens, which
+# would let anyone post mail into the workspace.
+SECRET_FIELDS = {
+    "password",
+    "token_hash",
+    "lease_key",
+    "session_key",
+    "session_data",
+    "smtp_password_sealed",
+    "imap_password_sealed",
+    "token",
+    "tracking_token",
+}
 BATCH = 5000
 
 

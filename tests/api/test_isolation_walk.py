@@ -90,6 +90,14 @@ def globex_records_create() -> None:
     quote_line_add(actor=None, quote=quote, product=product, quantity=1)
     tag_get_or_create(actor=None, name="globex-secret")
     attachment_upload(actor=None, record=contact, file=SimpleUploadedFile("globex-secret.pdf", b"globex secret"))
+    from crm.mail.services import OutgoingFile, email_send, email_template_create, mail_account_save
+
+    email_send(
+        actor=None, to="hank@globex-client.example", subject="Globex secret mail", body="x", record=contact,
+        files=[OutgoingFile(name="globex-secret.txt", data=b"globex secret")],
+    )  # fmt: skip
+    email_template_create(actor=None, name="Globex secret template", body="secret")
+    mail_account_save(actor=None, owner=None, from_address="secret@globex.example", smtp_host="smtp.globex.example")
     assert lead.pk
 
 
@@ -114,7 +122,7 @@ def globex_world(tenant_b, settings, tmp_path):
             detail = bob.get(f"/{route}{results[0]['id']}/")
             if detail.status_code == 200:
                 bodies[basename_of(pattern)] = json.dumps(detail.json(), sort_keys=True)
-    assert {"contact", "company", "attachment"} <= set(first_ids), first_ids
+    assert {"contact", "company", "attachment", "email", "email-template", "mail-account"} <= set(first_ids), first_ids
     return first_ids, bodies
 
 
