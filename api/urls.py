@@ -20,6 +20,7 @@ from api.backups import BackupViewSet
 from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
+from api.custom_fields import CustomFieldViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
@@ -50,6 +51,7 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("backups", BackupViewSet, basename="backup")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 
 app_name = "api"
 

@@ -297,6 +297,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
     "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},
     "backups-housekeeping": {"task": "tenants.backups.tasks.backups_housekeeping", "schedule": 5 * 60},
+    # Custom fields removed more than 30 days ago lose their values for good.
+    "custom-fields-purge": {"task": "crm.custom_fields.tasks.custom_fields_purge_dispatch", "schedule": 24 * 60 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
@@ -337,7 +339,14 @@ SPECTACULAR_SETTINGS = {
         "RecordTypeEnum": "crm.attachments.models.RECORD_TYPES",
         "StageKindEnum": "crm.deals.models.StageKind",
         "LeadStatusEnum": "crm.leads.models.LeadStatus",
+        "CustomFieldKindEnum": "crm.custom_fields.models.FieldKind",
+        "CustomFieldEntityEnum": "crm.custom_fields.models.Entity",
     },
+    # On a workspace's host, each record's `custom_fields` lists that workspace's fields.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.custom_fields.workspace_fields_schema_hook",
+    ],
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

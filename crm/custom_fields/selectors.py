@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,18 @@ from crm.errors import RecordNotFound
 
 # How long a removed field's values stay on the records, restorable.
 REMOVED_KEEP_DAYS = 30
+RECORD_MODELS = {
+    Entity.CONTACT: ("clients", "Contact"),
+    Entity.COMPANY: ("clients", "Company"),
+    Entity.LEAD: ("leads", "Lead"),
+    Entity.DEAL: ("deals", "Deal"),
+}
+
+
+def record_model(entity: str) -> type[Model]:
+    """The model whose `custom_fields` hold `entity`'s values."""
+    app_label, model_name = RECORD_MODELS[Entity(entity)]
+    return apps.get_model(app_label, model_name)
 
 
 def custom_fields_for(entity: str) -> list[CustomField]:
