@@ -87,7 +87,7 @@ class CustomValuesForm(forms.Form):
     def __init__(self, *args: Any, fields: Sequence[CustomField], stored: Mapping[str, Any] | None = None, **kwargs):
         stored = stored or {}
         initial = {form_name(field): initial_value(field, stored.get(field.key)) for field in fields}
-        kwargs.setdefault("initial", initial)
+        kwargs["initial"] = {**initial, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.custom_fields = [field for field in fields if not field.is_removed]
         for field in self.custom_fields:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.cards import ClientCard, FieldGroup, Row, errors_onto, person_choice
+from crm.cards import ClientCard, FieldGroup, Row, custom_fields_group, errors_onto, person_choice
 from crm.clients.cards import shown
 from crm.deals.selectors import pipeline_list
 from crm.errors import DomainError, RecordNotFound
@@ -113,6 +113,7 @@ LEAD_CARD = ClientCard(
                 *([Row(gettext_lazy("Reason"), lead.disqualified_reason)] if lead.disqualified_reason else []),
             ],
         ),
+        custom_fields_group("lead", lead_update, "lead"),
     ],
     template="cards/lead.html",
     # A converted lead is history: its card is read-only.

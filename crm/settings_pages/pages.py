@@ -40,6 +40,7 @@ SECTIONS = [
     Section("workspace", gettext_lazy("Workspace"), "settings:workspace", roles.SETTINGS),
     Section("pipelines", gettext_lazy("Pipelines and stages"), "settings:pipelines", roles.SETTINGS),
     Section("lead_forms", gettext_lazy("Lead forms"), "settings:lead_forms", roles.SETTINGS),
+    Section("custom_fields", gettext_lazy("Custom fields"), "settings:custom_fields", roles.SETTINGS),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm.settings_pages import access_views, workspace_views
+from crm.settings_pages import access_views, custom_field_views, workspace_views
 
 app_name = "settings"
 
@@ -28,4 +28,16 @@ urlpatterns = [
     path("stages/<int:stage_id>/remove/", workspace_views.stage_remove_view, name="stage_remove"),
     path("lead-forms/", workspace_views.lead_forms_view, name="lead_forms"),
     path("lead-forms/<int:form_id>/", workspace_views.lead_form_view, name="lead_form"),
+    path("custom-fields/", custom_field_views.custom_fields_view, name="custom_fields"),
+    path("custom-fields/new/", custom_field_views.custom_field_create_view, name="custom_field_create"),
+    path("custom-fields/move/", custom_field_views.custom_field_move_view, name="custom_field_move"),
+    path("custom-fields/<int:field_id>/", custom_field_views.custom_field_edit_view, name="custom_field_edit"),
+    path(
+        "custom-fields/<int:field_id>/remove/", custom_field_views.custom_field_remove_view, name="custom_field_remove"
+    ),
+    path(
+        "custom-fields/<int:field_id>/restore/",
+        custom_field_views.custom_field_restore_view,
+        name="custom_field_restore",
+    ),
 ]
