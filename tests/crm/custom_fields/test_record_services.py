@@ -152,3 +152,21 @@ def test_merging_keeps_the_values_the_primary_lacks(alice, fields):
     contacts_merge(actor=alice, primary=primary, duplicates=[duplicate])
 
     assert Contact.objects.get(pk=primary.pk).custom_fields == {"code": "P", "tier": "gold", "since": "2020-05-05"}
+
+
+def test_a_persons_conversion_fills_the_new_records_fields_and_reports_each_records_problems(alice, fields):
+    custom_field_create(actor=alice, entity="deal", label="Code", kind="text", required=True)
+    lead = lead_create(actor=alice, name="Anna Petrova")
+
+    with pytest.raises(ValidationError) as error:
+        lead_convert(actor=alice, lead=lead, contact_custom_fields={"tier": "nope"}, deal_custom_fields={})
+    conversion = lead_convert(
+        actor=alice, lead=lead, contact_custom_fields={"code": "C-1"}, deal_custom_fields={"code": "D-1"}
+    )
+
+    assert codes(error.value) == {
+        "contact.custom_fields.tier": ["invalid_choice"],
+        "contact.custom_fields.code": ["required"],
+        "deal.custom_fields.code": ["required"],
+    }
+    assert (conversion.contact.custom_fields, conversion.deal.custom_fields) == ({"code": "C-1"}, {"code": "D-1"})
