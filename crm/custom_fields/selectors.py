@@ -33,6 +33,14 @@ def custom_fields_for(entity: str) -> list[CustomField]:
     return list(CustomField.objects.filter(entity=entity).order_by("position", "id"))
 
 
+def custom_fields_searchable() -> dict[str, list[CustomField]]:
+    """The live fields quick search matches, by record type (one query for all four)."""
+    found: dict[str, list[CustomField]] = {}
+    for field in CustomField.objects.filter(searchable=True).order_by("entity", "position", "id"):
+        found.setdefault(field.entity, []).append(field)
+    return found
+
+
 def custom_fields_removed(entity: str | None = None) -> QuerySet[CustomField]:
     """Removed fields still within their 30 days, most recently removed first."""
     queryset = CustomField.all_objects.filter(removed_at__isnull=False).order_by("-removed_at", "-id")
