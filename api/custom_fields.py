@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -153,11 +154,26 @@ class OrderingField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+FEW_MATCHES = 10_000
+
+
+def _estimated_rows(queryset: QuerySet) -> float:
+    """The planner's estimate of how many rows `queryset` holds (EXPLAIN, nothing run)."""
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
 class CustomFieldPagination(KeysetPagination):
     """Keyset pages; ordered by a custom field (the view's `custom_sort`), the two-part
-    walk of crm.custom_fields.queries.sorted_page_ids (then `previous` is null)."""
+    walk of crm.custom_fields.queries.sorted_page_ids (then `previous` is null); filtered
+    by custom fields, few matches sorted on their own."""
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        self.view = view
         sort = getattr(view, "custom_sort", None)
         if sort is None:
             return super().paginate_queryset(queryset, request, view)
@@ -172,6 +188,29 @@ class CustomFieldPagination(KeysetPagination):
         self.next_values = [getattr(rows[-1], sort.alias), rows[-1].pk] if rows and more else None
         self.previous_values = None
         return rows
+
+    def page_ids(self, queryset: QuerySet, keys: list, limit: int) -> list[Any]:
+        """With custom field filters, few matches are found first and sorted on their own
+        (as the web lists do, decision 0015). PostgreSQL otherwise walks the order's index
+        expecting the matches to turn up evenly, and a sales rep's rare combination (his
+        contacts with a 2% value: 1,540 of a million) read 26,000 rows of the name index
+        for a page (0.7 s). "Few" is the planner's own estimate, which the fields'
+        statistics (crm.custom_fields.indexes) make reliable; no extra count is run."""
+        view = getattr(self, "view", None)
+        if not getattr(view, "custom_filtered", False) or _estimated_rows(queryset) > FEW_MATCHES:
+            return super().page_ids(queryset, keys, limit)
+        paths = [key.path for key in keys]
+        sql, params = queryset.order_by().values_list("pk", *paths).query.sql_with_params()
+        columns = ", ".join(f"c{index}" for index in range(len(paths) + 1))
+        sort = ", ".join(
+            f"c{index} {'DESC' if key.descending else 'ASC'} NULLS {'LAST' if key.nulls_last else 'FIRST'}"
+            for index, key in enumerate(keys, start=1)
+        )
+        # Only the ORM's compiled SQL (its values stay parameters) and fixed column names.
+        query = f"SELECT c0 FROM ({sql} OFFSET 0) AS matches ({columns}) ORDER BY {sort} LIMIT %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(query, [*params, limit])
+            return [pk for (pk,) in cursor.fetchall()]
 
     def _custom_after(self, cursor: str | None) -> tuple[Any, int] | None:
         if not cursor:
@@ -215,6 +254,7 @@ class CustomFieldListMixin:
             except DjangoValidationError as error:
                 raise exceptions.ValidationError(error.message_dict) from error
             queryset = filters_apply(queryset, custom)
+            self.custom_filtered = bool(custom)
         sort = getattr(self, "custom_sort", None)
         return sort_annotate(queryset, sort) if sort is not None else queryset
 

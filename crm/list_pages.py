@@ -218,19 +218,61 @@ def _custom_keyset_page(queryset: QuerySet, *, sort: CustomSort, after: str, siz
     return Page(rows=rows, next_after=next_after, count=count, capped=count > COUNT_CAP, is_first=cursor is None)
 
 
+def _counted_page_ids(
+    queryset: QuerySet, order: tuple[str, ...], values: list[Any] | None, limit: int
+) -> tuple[int | None, list[Any]]:
+    """The bounded count and, when the matches are few, the page's ids: one scan.
+
+    The matches (up to COUNT_CAP + 1, no order: PostgreSQL takes its cheapest way to
+    them) are counted by a window and sorted on their own, after the cursor. When they
+    are more than COUNT_CAP the ids are not the page's (the caller walks the order's
+    index instead), and when the page is empty there is no row to carry the count
+    (None: the caller counts). A filtered list with a few thousand matches used to find
+    them twice, once to count and once to sort (a sales rep's custom field filter: two
+    scans of 70 ms under load)."""
+    names = [name.lstrip("-") for name in order]
+    sql, params = queryset.order_by().values_list("pk", *names)[: COUNT_CAP + 1].query.sql_with_params()
+    columns = ", ".join(f"c{index}" for index in range(len(names) + 1))
+    sort = ", ".join(
+        f"c{index} {'DESC' if name.startswith('-') else 'ASC'}" for index, name in enumerate(order, start=1)
+    )
+    where, extra = "", []
+    if values is not None:
+        # Every order runs in one direction (RecordList.sorts): one row comparison.
+        keys = ", ".join(f"c{index}" for index in range(1, len(names) + 1))
+        where = f"WHERE ({keys}) {'<' if order[0].startswith('-') else '>'} ({', '.join(['%s'] * len(values))})"
+        extra = list(values)
+    # Only the ORM's compiled SQL (its values stay parameters) and fixed column names.
+    query = (
+        f"SELECT c0, total FROM (SELECT matches.*, count(*) OVER () AS total "  # noqa: S608
+        f"FROM ({sql}) AS matches ({columns})) AS counted {where} ORDER BY {sort} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*params, *extra, limit])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    return rows[0][1], [pk for pk, _total in rows]
+
+
 def keyset_page(
     queryset: QuerySet, *, order: tuple[str, ...], after: str, size: int, custom: CustomSort | None = None
 ) -> Page:
     """One page of `queryset` in `order` (or the `custom` field's), starting after the cursor `after`.
 
-    Three queries besides prefetches: the bounded count, the page's ids, then its rows
-    with their joins (narrow rows are sorted and cut first: a deferred join)."""
+    At most three queries besides prefetches: the bounded count (which, for up to
+    COUNT_CAP matches, also sorts them and gives the page's ids), the page's ids along
+    the order's index (many matches), then its rows with their joins (narrow rows are
+    sorted and cut first: a deferred join)."""
     if custom is not None:
         return _custom_keyset_page(queryset, sort=custom, after=after, size=size)
     values = _decode(after, queryset.model, order) if after else None
-    count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-    matching = queryset if values is None else queryset.filter(_after(order, values))
-    ids = _page_ids(matching, order, size + 1, few=count <= COUNT_CAP)
+    count, ids = _counted_page_ids(queryset, order, values, size + 1)
+    if count is None:  # no row on this page: the count on its own
+        count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    if count > COUNT_CAP:
+        matching = queryset if values is None else queryset.filter(_after(order, values))
+        ids = _page_ids(matching, order, size + 1, few=False)
     more = len(ids) > size
     ids = ids[:size]
     by_id = {record.pk: record for record in queryset.order_by().filter(pk__in=ids)} if ids else {}

@@ -12,6 +12,11 @@ it is live:
   value and the rows without one as two ranges of this one index, see
   crm.custom_fields.queries) and equality, and gives PostgreSQL statistics on the
   field's values (an expression index is analysed like a column);
+- `cf_<entity>_<id>_stats`: with the b-tree, extended statistics on the same
+  expression. PostgreSQL takes no statistics from a partial index's expression: without
+  these it guessed that any value is held by 0.5% of the rows, and a sales rep's list
+  filtered by a common value scanned a quarter of a million rows to sort them (810 ms)
+  instead of walking the name index (12 ms);
 - `cf_<entity>_<id>_trgm`: a trigram GIN on `lower(custom_fields ->> 'key')` over live
   rows, for text-like fields that quick search finds or lists filter by "contains".
 
@@ -37,7 +42,7 @@ from crm.custom_fields.selectors import record_model
 # under ~2.7 kB: long text holds up to 10,000 characters, a multiple choice a list).
 SORTABLE_KINDS = frozenset(FieldKind) - {FieldKind.LONG_TEXT, FieldKind.MULTI_CHOICE}
 TEXT_KINDS = frozenset({FieldKind.TEXT, FieldKind.LONG_TEXT, FieldKind.LINK, FieldKind.EMAIL, FieldKind.PHONE})
-SORT, TRIGRAM = "sort", "trgm"
+SORT, TRIGRAM, STATISTICS = "sort", "trgm", "stats"
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ def wanted_kinds(field: CustomField | None) -> set[str]:
         return set()
     wanted = set()
     if field.filterable and field.kind in SORTABLE_KINDS:
-        wanted.add(SORT)
+        wanted |= {SORT, STATISTICS}
     if field.kind in TEXT_KINDS and (field.searchable or field.filterable):
         wanted.add(TRIGRAM)
     return wanted
@@ -95,11 +100,24 @@ def _create_statement(field: CustomField, kind: str) -> sql.Composed:
     )
 
 
-def _drop_statement(name: str) -> sql.Composed:
-    # Qualified with the tenant's schema: never a same-named index elsewhere on the path.
-    return sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {schema}.{name}").format(
-        schema=sql.Identifier(connection.schema_name), name=sql.Identifier(name)
+def _statistics_statement(field: CustomField) -> sql.Composed:
+    return sql.SQL(
+        "CREATE STATISTICS IF NOT EXISTS {schema}.{name} ON ((custom_fields -> {key})) FROM {schema}.{table}"
+    ).format(
+        schema=sql.Identifier(connection.schema_name),
+        name=sql.Identifier(index_name(field.entity, field.pk, STATISTICS)),
+        key=sql.Literal(field.key),
+        table=sql.Identifier(record_model(field.entity)._meta.db_table),
     )
+
+
+def _drop_statement(name: str) -> sql.Composed:
+    # Qualified with the tenant's schema: never a same-named object elsewhere on the path.
+    if name.endswith(f"_{STATISTICS}"):
+        statement = "DROP STATISTICS IF EXISTS {schema}.{name}"
+    else:
+        statement = "DROP INDEX CONCURRENTLY IF EXISTS {schema}.{name}"
+    return sql.SQL(statement).format(schema=sql.Identifier(connection.schema_name), name=sql.Identifier(name))
 
 
 def existing_indexes(entity: str, field_id: int) -> dict[str, bool]:
@@ -114,6 +132,17 @@ def existing_indexes(entity: str, field_id: int) -> dict[str, bool]:
             [connection.schema_name, prefix],
         )
         return dict(cursor.fetchall())
+
+
+def existing_statistics(entity: str, field_id: int) -> list[str]:
+    prefix = index_prefix(entity, field_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+            "WHERE n.nspname = %s AND starts_with(s.stxname, %s)",
+            [connection.schema_name, prefix],
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 def _run(statement: sql.Composed) -> None:
@@ -137,7 +166,10 @@ def index_sync(*, field_id: int, entity: str) -> SyncResult:
         # Read under the lock: a change made while another sync ran is what counts.
         field = CustomField.all_objects.filter(pk=field_id, entity=entity).first()
         wanted = {index_name(entity, field_id, kind): kind for kind in wanted_kinds(field)}
-        existing = existing_indexes(entity, field_id)
+        existing = {
+            **existing_indexes(entity, field_id),
+            **dict.fromkeys(existing_statistics(entity, field_id), True),
+        }
         created, dropped, kept = [], [], []
         for name, valid in sorted(existing.items()):
             if name not in wanted or not valid:
@@ -148,7 +180,7 @@ def index_sync(*, field_id: int, entity: str) -> SyncResult:
         for name, kind in sorted(wanted.items()):
             if name not in kept:
                 assert field is not None
-                _run(_create_statement(field, kind))
+                _run(_statistics_statement(field) if kind == STATISTICS else _create_statement(field, kind))
                 created.append(name)
         if created:
             with connection.cursor() as cursor:

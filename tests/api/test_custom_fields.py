@@ -347,3 +347,15 @@ def test_a_workspaces_schema_lists_its_own_fields(api_a, tier, score):
         if parameter["name"] == "ordering"
     )
     assert {"cf.tier", "-cf.score"} <= set(ordering["schema"]["enum"])
+
+
+def test_a_filtered_list_pages_in_order_without_overlap(api_a, tier):
+    _contacts(api_a, {f"Gold {number:02d}": {"tier": "gold"} for number in range(7)} | {"Silver": {"tier": "silver"}})
+
+    names, link = [], f"{CONTACTS}?cf.tier=gold&page_size=3"
+    while link:
+        page = api_a.get(link.replace("http://acme.localhost:8000", ""))
+        names += _names(page)
+        link = page.json()["next"]
+
+    assert names == [f"Gold {number:02d}" for number in range(7)]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm.clients.models import Contact
 from crm.clients.selectors import contact_list
-from crm.custom_fields.indexes import existing_indexes, index_name, index_sync
+from crm.custom_fields.indexes import existing_indexes, existing_statistics, index_name, index_sync
 from crm.custom_fields.models import CustomField
 from crm.custom_fields.queries import CustomSort, filters_apply, filters_from_params, sort_annotate, sorted_page_ids
 from crm.custom_fields.services import custom_field_create, custom_field_remove, custom_field_update
@@ -88,6 +88,8 @@ def test_a_filterable_fields_index_is_built_and_used_for_its_filter_and_sort(acm
         assert wait_for(lambda: _indexes(tier) == {sort_name: True} and _indexes(signed) == {signed_name: True}), (
             worker.read_text()
         )
+        # with statistics on each field's values, so PostgreSQL knows how common a value is
+        assert wait_for(lambda: existing_statistics("contact", tier.pk) == [index_name("contact", tier.pk, "stats")])
         fields = [tier, signed]
         gold = filters_apply(
             contact_list(actor=None).order_by(), filters_from_params([("cf.tier", "Gold")], fields=fields)
@@ -142,6 +144,7 @@ def test_turning_a_flag_off_and_removing_a_field_drop_its_indexes(acme, worker):
 
         custom_field_remove(actor=None, field=nickname)
         assert wait_for(lambda: _indexes(nickname) == {}), worker.read_text()
+        assert existing_statistics("contact", nickname.pk) == []
 
 
 def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(acme):
@@ -161,7 +164,7 @@ def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(acme):
 
         result = index_sync(field_id=score.pk, entity="contact")
 
-        assert (result.dropped, result.created) == ([name], [name])
+        assert (result.dropped, result.created) == ([name], [name, index_name("contact", score.pk, "stats")])
         assert _indexes(score) == {name: True}
 
 
