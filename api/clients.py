@@ -15,6 +15,13 @@ from api.base import (
     TrashRecordMixin,
     UpdateRecordMixin,
 )
+from api.custom_fields import (
+    CUSTOM_FILTER_PARAMETERS,
+    CompanyCustomFields,
+    ContactCustomFields,
+    CustomFieldListMixin,
+    OrderingField,
+)
 from api.fields import MemberField, PersonSerializer, TagNamesField, TeamField, VisibleRecordField
 from crm.clients.selectors import (
     COMPANY_ORDERINGS,
@@ -64,6 +71,7 @@ class CompanySerializer(ClientRecordSerializer):
     name = serializers.CharField(read_only=True)
     website = serializers.CharField(read_only=True)
     industry = serializers.CharField(read_only=True)
+    custom_fields = CompanyCustomFields(read_only=True)
 
 
 class ContactSerializer(ClientRecordSerializer):
@@ -73,6 +81,7 @@ class ContactSerializer(ClientRecordSerializer):
     company = CompanyBriefSerializer(read_only=True, allow_null=True)
     job_title = serializers.CharField(read_only=True)
     birthday = serializers.DateField(read_only=True, allow_null=True)
+    custom_fields = ContactCustomFields(read_only=True)
 
 
 class ClientRecordInput(serializers.Serializer):
@@ -95,6 +104,7 @@ class CompanyInput(ClientRecordInput):
     name = serializers.CharField(max_length=200, allow_blank=True)
     website = serializers.CharField(max_length=500, allow_blank=True, required=False)
     industry = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    custom_fields = CompanyCustomFields(required=False)
 
 
 class ContactInput(ClientRecordInput):
@@ -103,6 +113,7 @@ class ContactInput(ClientRecordInput):
     company = VisibleRecordField(getter=visible_company, required=False)
     job_title = serializers.CharField(max_length=150, allow_blank=True, required=False)
     birthday = serializers.DateField(allow_null=True, required=False)
+    custom_fields = ContactCustomFields(required=False)
 
 
 class ClientFilter(serializers.Serializer):
@@ -114,12 +125,12 @@ class ClientFilter(serializers.Serializer):
 
 
 class CompanyFilter(ClientFilter):
-    ordering = serializers.ChoiceField(choices=list(COMPANY_ORDERINGS), required=False)
+    ordering = OrderingField(choices=list(COMPANY_ORDERINGS), required=False)
 
 
 class ContactFilter(ClientFilter):
     company = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    ordering = serializers.ChoiceField(choices=list(CONTACT_ORDERINGS), required=False)
+    ordering = OrderingField(choices=list(CONTACT_ORDERINGS), required=False)
 
 
 # --- endpoints -------------------------------------------------------------------------
@@ -127,7 +138,7 @@ class ContactFilter(ClientFilter):
 
 def _client_schema(noun: str, plural: str, filters: type, input_serializer: type) -> dict:
     return {
-        "list": extend_schema(summary=f"List {plural}", parameters=[filters]),
+        "list": extend_schema(summary=f"List {plural}", parameters=[filters, *CUSTOM_FILTER_PARAMETERS]),
         "retrieve": extend_schema(summary=f"Get one {noun}"),
         "create": extend_schema(summary=f"Create a {noun}", request=input_serializer, parameters=[IDEMPOTENCY_HEADER]),
         "partial_update": extend_schema(
@@ -141,22 +152,30 @@ def _client_schema(noun: str, plural: str, filters: type, input_serializer: type
 
 @extend_schema_view(**_client_schema("company", "companies", CompanyFilter, CompanyInput))
 class CompanyViewSet(
-    ListRecordsMixin, RetrieveRecordMixin, CreateRecordMixin, UpdateRecordMixin, TrashRecordMixin, RecordViewSet
+    CustomFieldListMixin,
+    ListRecordsMixin,
+    RetrieveRecordMixin,
+    CreateRecordMixin,
+    UpdateRecordMixin,
+    TrashRecordMixin,
+    RecordViewSet,
 ):
     record_type = "company"
+    custom_entity = "company"
     serializer_class = CompanySerializer
     filter_serializer = CompanyFilter
     create_serializer = CompanyInput
     update_serializer = CompanyInput
 
     def records(self, actor, query):
-        return company_list(actor=actor, **query)
+        return self.custom_records(company_list(actor=actor, **query))
 
     def record(self, actor, pk):
         return company_get(actor=actor, company_id=pk)
 
     def create_record(self, actor, data):
-        return company_create(actor=actor, **data)
+        # A POST is a person's input: the required custom fields must be given.
+        return company_create(actor=actor, **{"custom_fields": {}, **data})
 
     def update_record(self, actor, record, data):
         return company_update(actor=actor, company=record, **data)
@@ -164,22 +183,29 @@ class CompanyViewSet(
 
 @extend_schema_view(**_client_schema("contact", "contacts", ContactFilter, ContactInput))
 class ContactViewSet(
-    ListRecordsMixin, RetrieveRecordMixin, CreateRecordMixin, UpdateRecordMixin, TrashRecordMixin, RecordViewSet
+    CustomFieldListMixin,
+    ListRecordsMixin,
+    RetrieveRecordMixin,
+    CreateRecordMixin,
+    UpdateRecordMixin,
+    TrashRecordMixin,
+    RecordViewSet,
 ):
     record_type = "contact"
+    custom_entity = "contact"
     serializer_class = ContactSerializer
     filter_serializer = ContactFilter
     create_serializer = ContactInput
     update_serializer = ContactInput
 
     def records(self, actor, query):
-        return contact_list(actor=actor, **query)
+        return self.custom_records(contact_list(actor=actor, **query))
 
     def record(self, actor, pk):
         return contact_get(actor=actor, contact_id=pk)
 
     def create_record(self, actor, data):
-        return contact_create(actor=actor, **data)
+        return contact_create(actor=actor, **{"custom_fields": {}, **data})
 
     def update_record(self, actor, record, data):
         return contact_update(actor=actor, contact=record, **data)

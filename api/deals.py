@@ -24,6 +24,7 @@ from api.base import (
     UpdateRecordMixin,
 )
 from api.clients import CompanyBriefSerializer, visible_company
+from api.custom_fields import CUSTOM_FILTER_PARAMETERS, CustomFieldListMixin, DealCustomFields, OrderingField
 from api.fields import MAX_ID, CalendarDateField, MemberField, PersonSerializer, TagNamesField, VisibleRecordField
 from crm.clients.selectors import contact_get
 from crm.deals.models import StageKind
@@ -122,6 +123,7 @@ class DealSerializer(serializers.Serializer):
     source_url = serializers.CharField(read_only=True)
     referrer = serializers.CharField(read_only=True)
     last_activity_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    custom_fields = DealCustomFields(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -146,6 +148,7 @@ class DealUpdateInput(serializers.Serializer):
     contact = VisibleRecordField(getter=visible_contact)
     company = VisibleRecordField(getter=visible_company)
     tags = TagNamesField()
+    custom_fields = DealCustomFields(required=False)
 
 
 class DealInput(DealUpdateInput):
@@ -195,7 +198,7 @@ class DealFilter(serializers.Serializer):
     amount_min = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, help_text="Base currency")
     amount_max = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, help_text="Base currency")
     search = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="In the title")
-    ordering = serializers.ChoiceField(choices=list(DEAL_ORDERINGS), required=False)
+    ordering = OrderingField(choices=list(DEAL_ORDERINGS), required=False)
 
 
 class DealMoveInput(serializers.Serializer):
@@ -228,7 +231,7 @@ def _deal_action_schema(summary: str, request) -> dict:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List deals", parameters=[DealFilter]),
+    list=extend_schema(summary="List deals", parameters=[DealFilter, *CUSTOM_FILTER_PARAMETERS]),
     retrieve=extend_schema(summary="Get one deal"),
     create=extend_schema(summary="Create a deal", request=DealInput, parameters=[IDEMPOTENCY_HEADER]),
     partial_update=extend_schema(
@@ -246,9 +249,16 @@ def _deal_action_schema(summary: str, request) -> dict:
     ),
 )
 class DealViewSet(
-    ListRecordsMixin, RetrieveRecordMixin, CreateRecordMixin, UpdateRecordMixin, TrashRecordMixin, RecordViewSet
+    CustomFieldListMixin,
+    ListRecordsMixin,
+    RetrieveRecordMixin,
+    CreateRecordMixin,
+    UpdateRecordMixin,
+    TrashRecordMixin,
+    RecordViewSet,
 ):
     record_type = "deal"
+    custom_entity = "deal"
     serializer_class = DealSerializer
     filter_serializer = DealFilter
     create_serializer = DealInput
@@ -256,14 +266,15 @@ class DealViewSet(
     action_permissions = {"move": "edit", "won": "edit", "lost": "edit", "reopen": "edit", "history": "view"}
 
     def records(self, actor, query):
-        return deal_list(actor=actor, **query)
+        return self.custom_records(deal_list(actor=actor, **query))
 
     def record(self, actor, pk):
         return deal_get(actor=actor, deal_id=pk)
 
     def create_record(self, actor, data):
         source = {field: data.pop(field) for field in SOURCE_INPUTS if field in data}
-        return deal_create(actor=actor, source=source, **data)
+        # A POST is a person's input: the required custom fields must be given.
+        return deal_create(actor=actor, source=source, **{"custom_fields": {}, **data})
 
     def update_record(self, actor, record, data):
         return deal_update(actor=actor, deal=record, **data)

@@ -20,6 +20,7 @@ from api.base import (
     UpdateRecordMixin,
 )
 from api.clients import CompanySerializer, ContactSerializer, visible_company
+from api.custom_fields import CUSTOM_FILTER_PARAMETERS, CustomFieldListMixin, LeadCustomFields, OrderingField
 from api.deals import DealSerializer, visible_contact, visible_pipeline
 from api.fields import MAX_ID, CalendarDateField, MemberField, PersonSerializer, TagNamesField, VisibleRecordField
 from crm.clients.selectors import company_get, contact_get
@@ -74,6 +75,7 @@ class LeadSerializer(serializers.Serializer):
     converted_contact = serializers.IntegerField(source="converted_contact_id", read_only=True, allow_null=True)
     converted_company = serializers.IntegerField(source="converted_company_id", read_only=True, allow_null=True)
     converted_deal = serializers.IntegerField(source="converted_deal_id", read_only=True, allow_null=True)
+    custom_fields = LeadCustomFields(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -92,6 +94,7 @@ class LeadUpdateInput(serializers.Serializer):
         choices=list(MANUAL_STATUSES),
         help_text="new, in_progress or qualified (reopens a disqualified lead); use disqualify and convert otherwise",
     )
+    custom_fields = LeadCustomFields()
 
 
 class LeadInput(serializers.Serializer):
@@ -111,6 +114,7 @@ class LeadInput(serializers.Serializer):
     search_engine = serializers.CharField(max_length=40, allow_blank=True, required=False)
     source_url = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     referrer = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    custom_fields = LeadCustomFields(required=False)
 
 
 class LeadFilter(serializers.Serializer):
@@ -126,7 +130,7 @@ class LeadFilter(serializers.Serializer):
     search = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="Name, company name, email or phone"
     )
-    ordering = serializers.ChoiceField(choices=list(LEAD_ORDERINGS), required=False)
+    ordering = OrderingField(choices=list(LEAD_ORDERINGS), required=False)
 
 
 class LeadConvertInput(serializers.Serializer):
@@ -162,7 +166,7 @@ class LeadDisqualifyInput(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List leads", parameters=[LeadFilter]),
+    list=extend_schema(summary="List leads", parameters=[LeadFilter, *CUSTOM_FILTER_PARAMETERS]),
     retrieve=extend_schema(summary="Get one lead"),
     create=extend_schema(summary="Create a lead", request=LeadInput, parameters=[IDEMPOTENCY_HEADER]),
     partial_update=extend_schema(
@@ -183,9 +187,16 @@ class LeadDisqualifyInput(serializers.Serializer):
     ),
 )
 class LeadViewSet(
-    ListRecordsMixin, RetrieveRecordMixin, CreateRecordMixin, UpdateRecordMixin, TrashRecordMixin, RecordViewSet
+    CustomFieldListMixin,
+    ListRecordsMixin,
+    RetrieveRecordMixin,
+    CreateRecordMixin,
+    UpdateRecordMixin,
+    TrashRecordMixin,
+    RecordViewSet,
 ):
     record_type = "lead"
+    custom_entity = "lead"
     serializer_class = LeadSerializer
     filter_serializer = LeadFilter
     create_serializer = LeadInput
@@ -193,14 +204,15 @@ class LeadViewSet(
     action_permissions = {"convert": "edit", "disqualify": "edit"}
 
     def records(self, actor, query):
-        return lead_list(actor=actor, **query)
+        return self.custom_records(lead_list(actor=actor, **query))
 
     def record(self, actor, pk):
         return lead_get(actor=actor, lead_id=pk)
 
     def create_record(self, actor, data):
         source = {field: data.pop(field) for field in SOURCE_FIELDS if field in data}
-        lead = lead_create(actor=actor, source=source, **{"name": "", **data})
+        # A POST is a person's input: the required custom fields must be given.
+        lead = lead_create(actor=actor, source=source, **{"name": "", "custom_fields": {}, **data})
         return lead_get(actor=None, lead_id=lead.pk)
 
     def update_record(self, actor, record, data):

@@ -171,9 +171,7 @@ class KeysetPagination(BasePagination):
         # Deferred join: sort and cut narrow rows (ids) first, then load the page's records
         # with their joins and prefetches. A search matching thousands of rows then sorts
         # ids, not thousands of joined rows.
-        ids = list(
-            queryset.order_by(*(key.order_by() for key in keys)).values_list("pk", flat=True)[: self.page_size + 1]
-        )
+        ids = self.page_ids(queryset, keys, self.page_size + 1)
         more = len(ids) > self.page_size
         ids = ids[: self.page_size]
         by_id = queryset.order_by().in_bulk(ids) if ids else {}
@@ -189,6 +187,10 @@ class KeysetPagination(BasePagination):
             else None
         )
         return rows
+
+    def page_ids(self, queryset: QuerySet, keys: list[_Key], limit: int) -> list[Any]:
+        """The first `limit` ids in the keys' order (a subclass may read them another way)."""
+        return list(queryset.order_by(*(key.order_by() for key in keys)).values_list("pk", flat=True)[:limit])
 
     @staticmethod
     def _after(keys: list[_Key], values: list[Any]) -> Q:

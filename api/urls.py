@@ -20,6 +20,7 @@ from api.backups import BackupViewSet
 from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
+from api.custom_fields import CustomFieldViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.mail import EmailTemplateViewSet, EmailViewSet, MailAccountViewSet
@@ -54,6 +55,7 @@ router.register("attachments", AttachmentViewSet, basename="attachment")
 router.register("emails", EmailViewSet, basename="email")
 router.register("email-templates", EmailTemplateViewSet, basename="email-template")
 router.register("mail-accounts", MailAccountViewSet, basename="mail-account")
+router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 
 app_name = "api"
 

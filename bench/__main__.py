@@ -30,6 +30,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.pages",
         "web pages on the million-contact workspace as an admin and a sales rep: p50/p95 server time, SQL per request",
     ),
+    "custom_fields": (
+        "bench.custom_fields",
+        "custom field filters (choice, date and number ranges) on a million contacts: list page and API p95",
+    ),
     "backups": (
         "bench.backups",
         "backup/restore time and archive size at 10k, 100k, 1M contacts; backup time with 10 vs 500 tenants",

@@ -305,6 +305,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "crm.mail.tasks.mailboxes_poll_dispatch",
         "schedule": env.int("MAIL_POLL_SECONDS", default=300),
     },
+    # Custom fields removed more than 30 days ago lose their values for good.
+    "custom-fields-purge": {"task": "crm.custom_fields.tasks.custom_fields_purge_dispatch", "schedule": 24 * 60 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
@@ -349,7 +351,14 @@ SPECTACULAR_SETTINGS = {
         "MailSecurityEnum": "crm.mail.models.Security",
         "EmailStatusEnum": "crm.mail.models.EmailStatus",
         "EmailDirectionEnum": "crm.mail.models.EmailDirection",
+        "CustomFieldKindEnum": "crm.custom_fields.models.FieldKind",
+        "CustomFieldEntityEnum": "crm.custom_fields.models.Entity",
     },
+    # On a workspace's host, each record's `custom_fields` lists that workspace's fields.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.custom_fields.workspace_fields_schema_hook",
+    ],
     # The docs page's scripts and styles are served by us (WhiteNoise), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -38,14 +38,19 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from accounts.models import User
-from accounts.policy import scope_for
+from accounts.policy import has_capability, scope_for
 from crm import access
 from crm.access import Action
 from crm.activities.models import Direction, TaskKind, TaskStatus
 from crm.activities.selectors import TimelineCursor, task_list, timeline
 from crm.activities.services import call_log, email_log, meeting_log, note_add, task_create
 from crm.attachments.views import attachment_section
+from crm.custom_fields.display import cell
+from crm.custom_fields.forms import CustomValuesForm
+from crm.custom_fields.models import CustomField, FieldKind
+from crm.custom_fields.selectors import custom_fields_for
 from crm.errors import DomainError, RecordNotFound
+from crm.selectors import workspace_settings
 
 TIMELINE_PAGE = 20
 OPEN_TASKS_SHOWN = 10
@@ -60,8 +65,10 @@ def errors_onto(form: forms.Form, error: ValidationError | DomainError, rename: 
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
+    # A custom fields form names its widgets itself (`custom_fields.<key>` -> `cf_<key>`).
+    rename = {**(rename or {}), **getattr(form, "error_names", {})}
     for name, errors in error.error_dict.items():
-        name = (rename or {}).get(name, name)
+        name = rename.get(name, name)
         form.add_error(name if name in form.fields else None, errors)
 
 
@@ -95,6 +102,17 @@ class Row:
     label: str
     value: Any
     url: str = ""
+    external: bool = False  # a web address of someone else's: opened apart, without our referrer
+    ltr: bool = False
+
+
+@dataclass(frozen=True)
+class Empty:
+    """What a group with nothing to show says, with a link for those who can change that."""
+
+    text: str
+    link_text: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,9 +121,22 @@ class FieldGroup:
     title: str
     form: type[forms.Form]
     initial: Callable[[Any], dict[str, Any]]  # record -> the form's initial values
-    save: Callable[[User, Any, dict[str, Any]], Any]  # (actor, record, cleaned data) through the update service
+    save: Callable[[User, Any, dict[str, Any]], Any]  # (actor, record, data) through the update service
     rows: Callable[[Any], list[Row]]  # record -> what the group shows
     rename: dict[str, str] = field(default_factory=dict)  # service field -> form field
+    form_kwargs: Callable[[Any], dict[str, Any]] | None = None  # record -> more arguments of the form
+    data: Callable[[forms.Form], dict[str, Any]] | None = None  # the valid form -> save's data (cleaned_data)
+    empty: Callable[[User], Empty] | None = None  # no rows: what to say instead (and no Edit button)
+
+    def make_form(self, record: Any, data: Any = None) -> forms.Form:
+        """The group's form: bound to `data` (a POST), or showing the record's values."""
+        extra = self.form_kwargs(record) if self.form_kwargs is not None else {}
+        return self.form(data, initial=self.initial(record), prefix=self.key, **extra)
+
+    def item(self, record: Any, actor: User, *, editing: bool, form: forms.Form | None) -> dict[str, Any]:
+        rows = self.rows(record)
+        empty = self.empty(actor) if self.empty is not None and not rows else None
+        return {"group": self, "rows": rows, "editing": editing, "form": form, "empty": empty}
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,68 @@ class ClientCard:
             if group.key == key:
                 return group
         raise Http404
+
+
+# --- custom fields ------------------------------------------------------------------
+
+CUSTOM_GROUP = "custom"
+_LIVE = "_card_custom_fields"
+
+
+def _live_fields(record: Any, entity: str) -> list[CustomField]:
+    """The entity's live fields, read once per record object (a card render asks thrice)."""
+    cached = getattr(record, _LIVE, None)
+    if cached is None:
+        cached = custom_fields_for(entity)
+        setattr(record, _LIVE, cached)
+    return cached
+
+
+def _custom_rows(record: Any, entity: str) -> list[Row]:
+    fields = _live_fields(record, entity)
+    region = workspace_settings().default_phone_region if any(f.kind == FieldKind.PHONE for f in fields) else ""
+    values = record.custom_fields or {}
+    rows = []
+    for custom in fields:
+        shown = cell(custom, values.get(custom.key), region=region)
+        rows.append(
+            Row(
+                custom.label_in(),
+                shown.text or "—",
+                shown.url,
+                external=custom.kind == FieldKind.LINK,
+                ltr=shown.ltr and bool(shown.text),
+            )
+        )
+    return rows
+
+
+def _custom_empty(actor: User) -> Empty:
+    text = _("No custom fields yet — an administrator can add them in Settings → Custom fields.")
+    if has_capability(actor, roles.SETTINGS):
+        return Empty(text, _("Add custom fields"), reverse("settings:custom_fields"))
+    return Empty(text)
+
+
+def custom_fields_group(entity: str, service: Callable[..., Any], record_argument: str) -> FieldGroup:
+    """The card's "More fields": every live custom field of `entity` with its value,
+    edited in place through the record's update service (`custom_fields=` with only the
+    fields the person changed)."""
+
+    def save(actor: User, record: Any, data: dict[str, Any]) -> Any:
+        return service(actor=actor, **{record_argument: record}, custom_fields=data)
+
+    return FieldGroup(
+        key=CUSTOM_GROUP,
+        title=gettext_lazy("More fields"),
+        form=CustomValuesForm,
+        initial=lambda record: {},
+        save=save,
+        rows=lambda record: _custom_rows(record, entity),
+        form_kwargs=lambda record: {"fields": _live_fields(record, entity), "stored": record.custom_fields},
+        data=lambda form: form.values(changed_only=True),
+        empty=_custom_empty,
+    )
 
 
 # --- quick actions ------------------------------------------------------------------
@@ -340,12 +433,7 @@ def _card_context(
 ) -> dict[str, Any]:
     may_edit = _may_edit(card, request.user, record)
     groups = [
-        {
-            "group": group,
-            "rows": group.rows(record),
-            "editing": group.key == editing,
-            "form": edit_form if group.key == editing else None,
-        }
+        group.item(record, request.user, editing=group.key == editing, form=edit_form if group.key == editing else None)
         for group in card.groups
     ]
     context = {
@@ -379,10 +467,12 @@ def card_group(request: HttpRequest, card: ClientCard, pk: int, group_key: str) 
             return _back_to_card(request, card, record, status=403)
         editing = False
     if request.method == "POST":
-        form = group.form(request.POST, prefix=group.key)
+        # Bound with the record's values as initial, so a form can tell what was changed.
+        form = group.make_form(record, request.POST)
         if form.is_valid():
             try:
-                record = group.save(request.user, record, form.cleaned_data)
+                data = group.data(form) if group.data is not None else form.cleaned_data
+                record = group.save(request.user, record, data)
             except (ValidationError, DomainError) as error:
                 errors_onto(form, error, group.rename)
             else:
@@ -393,14 +483,14 @@ def card_group(request: HttpRequest, card: ClientCard, pk: int, group_key: str) 
                 form = None
                 editing = False
     elif editing:
-        form = group.form(initial=group.initial(record), prefix=group.key)
+        form = group.make_form(record)
     if not request.htmx:
         context = _card_context(card, request, record, editing=group.key if editing else "", edit_form=form)
         return render(request, card.template, context)
     context = {
         "card": card,
         "record": record,
-        "item": {"group": group, "rows": group.rows(record), "editing": editing, "form": form},
+        "item": group.item(record, request.user, editing=editing, form=form),
         "may_edit": True,
         "saved": request.method == "POST" and not editing,
     }

@@ -16,12 +16,21 @@ from decimal import Decimal, InvalidOperation
 # Spaces people put between thousands (plain, no-break, narrow no-break, thin) and
 # apostrophes (Swiss style); currency signs around an amount.
 _GROUPING = re.compile(r"[\s\u00a0\u202f\u2009'\u2019]")
-_CURRENCY_SIGNS = re.compile(r"[$€£¥₽₹₺₴₸﷼]|[A-Z]{3}$|^[A-Z]{3}")
-_THOUSANDS_COMMAS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
-_THOUSANDS_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3}){2,}$")
+# Currency signs and codes around an amount (`€12`, `12 USD`), and the Russian rouble's
+# abbreviations after one.
+_CURRENCY_SIGNS = re.compile(r"[$€£¥₽₹₺₴₸﷼]|[A-Z]{3}$|^[A-Z]{3}", re.IGNORECASE)
+_ROUBLES = re.compile("(\u0440\u0443\u0431\\.?|\u0440\\.)$", re.IGNORECASE)  # the short forms of "rouble"
+# Thousands grouped with commas or dots: the first group never starts with 0 (`0,125` is
+# a decimal comma, not 125).
+_THOUSANDS_COMMAS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$")
+_THOUSANDS_DOTS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$")
+# Accounting style negatives: `(1 234,50)`.
+_PARENTHESISED = re.compile(r"^\((.*)\)$")
 
-TRUE_WORDS = frozenset({"1", "true", "yes", "y", "x", "✓", "✔", "on", "да", "д", "sí", "si", "s", "نعم", "صح"})
-FALSE_WORDS = frozenset({"0", "false", "no", "n", "off", "нет", "н", "لا", "خطأ", "-"})
+TRUE_WORDS = frozenset(
+    {"1", "true", "yes", "y", "x", "✓", "✔", "on", "да", "д", "истина", "sí", "si", "s", "verdadero", "نعم", "صح"}
+)
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "off", "нет", "н", "ложь", "falso", "لا", "خطأ", "-", "✗", "✘"})
 
 DATE_ORDERS = ("auto", "dmy", "mdy", "ymd")
 _DATE_PARTS = re.compile(r"^(\d{1,4})[./\-\s](\d{1,2})[./\-\s](\d{1,4})$")
@@ -35,7 +44,11 @@ def decimal_from_text(text: str) -> Decimal:
     With both separators the last one is the decimal point; a lone comma is a decimal
     comma unless it groups thousands (`1,234,567`).
     """
-    cleaned = _CURRENCY_SIGNS.sub("", _GROUPING.sub("", (text or "").strip())).strip()
+    cleaned = _GROUPING.sub("", (text or "").strip())
+    cleaned = _CURRENCY_SIGNS.sub("", _ROUBLES.sub("", cleaned)).strip()
+    negative = _PARENTHESISED.match(cleaned)
+    if negative:
+        cleaned = f"-{negative.group(1)}"
     if not cleaned:
         raise ValueError("empty")
     if "," in cleaned and "." in cleaned:
@@ -58,18 +71,27 @@ def decimal_from_text(text: str) -> Decimal:
 
 def date_from_text(text: str, *, order: str = "auto") -> date:
     """A calendar date from ISO text, `31.12.2024`-style text in `order` (`dmy`, `mdy`,
-    `ymd`; `auto` takes a four-digit first part as the year, otherwise day first only
-    when the first part can't be a month), an ISO timestamp or an Excel day number.
+    `ymd`; a four-digit first part is always the year; `auto` otherwise takes the day
+    first only when the first part can't be a month), an ISO timestamp or an Excel day
+    number. Years have two digits (1970-2069) or four.
 
     ValueError when the text is no date, or when `auto` can't tell day from month.
     """
+    if order not in DATE_ORDERS:
+        raise ValueError(f"unknown date order {order!r}")
     value = (text or "").strip()
     if not value:
         raise ValueError("empty")
     if value.isdigit() and 20_000 <= int(value) <= 80_000:
         return _EXCEL_EPOCH + timedelta(days=int(value))
+    # An ISO date, alone or starting a timestamp (`2024-12-31T10:00:00+03:00`: its date).
+    if len(value) >= 10 and value[4] == "-" and (len(value) == 10 or value[10] in "T "):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            pass
     try:
-        return date.fromisoformat(value[:10]) if len(value) >= 10 and value[4] == "-" else date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError:
         pass
     try:
@@ -80,10 +102,12 @@ def date_from_text(text: str, *, order: str = "auto") -> date:
     if match is None:
         raise ValueError(text)
     first, second, third = match.groups()
+    if len(first) == 4:
+        order = "ymd"
+    elif len(first) == 3:
+        raise ValueError(text)
     if order == "auto":
-        if len(first) == 4:
-            order = "ymd"
-        elif int(first) > 12 >= int(second):
+        if int(first) > 12 >= int(second):
             order = "dmy"
         elif int(second) > 12 >= int(first):
             order = "mdy"
@@ -97,6 +121,8 @@ def date_from_text(text: str, *, order: str = "auto") -> date:
         day, month, year = first, second, third
     else:
         month, day, year = first, second, third
+    if len(year) not in (2, 4) or len(day) > 2:
+        raise ValueError(text)
     year_number = int(year)
     if len(year) == 2:
         year_number += 2000 if year_number < 70 else 1900

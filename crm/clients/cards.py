@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from crm.cards import ClientCard, FieldGroup, ListField, Row, person_choice
+from crm.cards import ClientCard, FieldGroup, ListField, Row, custom_fields_group, person_choice
 from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_get, contact_get, contact_list
 from crm.clients.services import company_update, contact_update
@@ -141,6 +141,7 @@ CONTACT_CARD = ClientCard(
                 Row(_("Notes"), shown(c.notes)),
             ],
         ),
+        custom_fields_group("contact", contact_update, "contact"),
     ],
     template="cards/contact.html",
     more_context=_contact_extra,
@@ -197,6 +198,7 @@ COMPANY_CARD = ClientCard(
             save=_updated(company_update, "company"),
             rows=lambda c: [Row(_("Owner"), _owner_name(c)), Row(_("Notes"), shown(c.notes))],
         ),
+        custom_fields_group("company", company_update, "company"),
     ],
     template="cards/company.html",
     more_context=_company_extra,

@@ -475,6 +475,15 @@ def _fill_empty(primary: R, duplicates: Sequence[R], fields: Iterable[str]) -> N
                     break
 
 
+def _custom_fields_united(primary: Mapping[str, Any], others: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The primary's custom field values, plus those it lacks from the duplicates (first wins)."""
+    united = dict(primary or {})
+    for values in others:
+        for key, value in (values or {}).items():
+            united.setdefault(key, value)
+    return united
+
+
 def _fill_address(primary: R, duplicates: Sequence[R]) -> None:
     # The address moves as a block: one street with another's city would be wrong.
     if any(getattr(primary, field) for field in ADDRESS_FIELDS):
@@ -532,6 +541,7 @@ def _merge(
     primary.phones = _union(primary.phones, (duplicate.phones for duplicate in duplicates))
     _fill_empty(primary, duplicates, fill)
     _fill_address(primary, duplicates)
+    primary.custom_fields = _custom_fields_united(primary.custom_fields, [d.custom_fields for d in duplicates])
     primary.updated_by = actor
     try:
         # A savepoint, so a clash becomes a clear Conflict and the caller's transaction survives.
@@ -562,8 +572,8 @@ def contacts_merge(*, actor: User | None, primary: Contact, duplicates: Sequence
 
     Every reference to a duplicate (deals, tasks, activities, quotes, leads converted into
     it, tags) moves to the primary; emails and phones are united; fields the primary
-    lacks are filled from the duplicates in the order given; the duplicates go to the
-    trash and a note on the primary's timeline says what was merged. Needs EDIT on the
+    lacks (custom fields too) are filled from the duplicates in the order given; the
+    duplicates go to the trash and a note on the primary's timeline says what was merged. Needs EDIT on the
     primary and DELETE on the duplicates. Refuses with Conflict: nothing to merge
     (`merge_nothing`), merging a record with itself (`merge_with_itself`), a record in
     the trash (`merge_trashed`); RecordNotFound for records the actor cannot see.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,11 +14,31 @@ from crm.errors import RecordNotFound
 
 # How long a removed field's values stay on the records, restorable.
 REMOVED_KEEP_DAYS = 30
+RECORD_MODELS = {
+    Entity.CONTACT: ("clients", "Contact"),
+    Entity.COMPANY: ("clients", "Company"),
+    Entity.LEAD: ("leads", "Lead"),
+    Entity.DEAL: ("deals", "Deal"),
+}
+
+
+def record_model(entity: str) -> type[Model]:
+    """The model whose `custom_fields` hold `entity`'s values."""
+    app_label, model_name = RECORD_MODELS[Entity(entity)]
+    return apps.get_model(app_label, model_name)
 
 
 def custom_fields_for(entity: str) -> list[CustomField]:
     """The live fields of `entity` in their order (what cards, lists, the API and imports show)."""
     return list(CustomField.objects.filter(entity=entity).order_by("position", "id"))
+
+
+def custom_fields_searchable() -> dict[str, list[CustomField]]:
+    """The live fields quick search matches, by record type (one query for all four)."""
+    found: dict[str, list[CustomField]] = {}
+    for field in CustomField.objects.filter(searchable=True).order_by("entity", "position", "id"):
+        found.setdefault(field.entity, []).append(field)
+    return found
 
 
 def custom_fields_removed(entity: str | None = None) -> QuerySet[CustomField]:

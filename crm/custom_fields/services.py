@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from enum import Enum
 from typing import Any, Final
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,8 +27,8 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.policy import require_capability
 from config.task_queue import task_after_commit
-from crm.custom_fields.models import CHOICE_KINDS, CustomField, Entity, FieldKind
-from crm.custom_fields.selectors import custom_fields_expired
+from crm.custom_fields.models import CHOICE_KINDS, SEARCHABLE_KINDS, CustomField, Entity, FieldKind
+from crm.custom_fields.selectors import REMOVED_KEEP_DAYS, custom_fields_expired, record_model
 from crm.errors import Conflict
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_currency
@@ -43,7 +45,9 @@ MAX_CHOICES = 200
 LABEL_MAX = CustomField._meta.get_field("label").max_length
 HELP_MAX = CustomField._meta.get_field("help_text").max_length
 KEY_MAX = CustomField._meta.get_field("key").max_length
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+# Small Latin letters and digits in words joined by single underscores: no `__` (Django's
+# lookup separator, and the API's `cf.<key>__from`) and no trailing `_`.
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 PURGE_BATCH = 5000
 
@@ -77,15 +81,21 @@ RESERVED_KEYS = frozenset(
     }
 )
 
-_CYRILLIC_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
-_LATIN_SPELLINGS = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"
-_CYRILLIC = dict(zip(_CYRILLIC_LETTERS, _LATIN_SPELLINGS.split(" "), strict=True))
+_CYRILLIC_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґ"
+_LATIN_SPELLINGS = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya i ye yi g"
+# Hard and soft signs are dropped (`Объём` → `obem`), as passports and street signs do.
+_CYRILLIC = {
+    letter: "" if spelling == "-" else spelling
+    for letter, spelling in zip(_CYRILLIC_LETTERS, _LATIN_SPELLINGS.split(" "), strict=True)
+}
+# Letters NFKD does not split into a base letter and an accent.
+_OTHER_LATIN = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "þ": "th"}
 
 
 def key_from_label(label: str) -> str:
     """A stable ASCII key from a label: `Номер договора` → `nomer_dogovora`,
     `Año de fundación` → `ano_de_fundacion`; "" when nothing Latin can be made of it."""
-    text = "".join(_CYRILLIC.get(char, char) for char in label.lower())
+    text = "".join(_CYRILLIC.get(char, _OTHER_LATIN.get(char, char)) for char in label.lower())
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
     text = re.sub(r"_+", "_", text)
@@ -179,29 +189,21 @@ def _clean_choices(value: Any, errors: FieldErrors, *, previous: Sequence[Mappin
     return cleaned
 
 
-def _record_model(entity: str):
-    """The model whose `custom_fields` hold this entity's values (for counting use)."""
-    from django.apps import apps
-
-    app_label, model_name = {
-        Entity.CONTACT: ("clients", "Contact"),
-        Entity.COMPANY: ("clients", "Company"),
-        Entity.LEAD: ("leads", "Lead"),
-        Entity.DEAL: ("deals", "Deal"),
-    }[Entity(entity)]
-    return apps.get_model(app_label, model_name)
-
-
 def _choices_in_use(field: CustomField, values: Iterable[str]) -> dict[str, int]:
-    """How many records (trashed included) hold each of `values` of a choice field."""
-    model = _record_model(field.entity)
-    used: dict[str, int] = {}
-    for value in values:
-        probe = [value] if field.kind == FieldKind.MULTI_CHOICE else value
-        count = model._base_manager.filter(custom_fields__contains={field.key: probe}).count()
-        if count:
-            used[value] = count
-    return used
+    """How many records (trashed included) hold each of `values` of a choice field, in
+    one query (each count a containment test the GIN index answers)."""
+    values = list(values)
+    if not values:
+        return {}
+    model = record_model(field.entity)
+    multi = field.kind == FieldKind.MULTI_CHOICE
+    counts = model._base_manager.aggregate(
+        **{
+            f"c{index}": Count("pk", filter=Q(custom_fields__contains={field.key: [value] if multi else value}))
+            for index, value in enumerate(values)
+        }
+    )
+    return {value: counts[f"c{index}"] for index, value in enumerate(values) if counts[f"c{index}"]}
 
 
 def _audit_shape(field: CustomField) -> dict[str, Any]:
@@ -214,6 +216,32 @@ def _audit_shape(field: CustomField) -> dict[str, Any]:
         "searchable": field.searchable,
         "filterable": field.filterable,
     }
+
+
+def _free_key(entity: str, base: str) -> str:
+    """A key made from a label that no field of `entity` uses (removed ones included) and
+    that is no built-in field's name: `source`, else `source_2`, `source_3`...; a label
+    with no Latin spelling (Arabic) becomes `field_<n>`."""
+    base = base or "field"
+    taken = set(CustomField.all_objects.filter(entity=entity).values_list("key", flat=True)) | RESERVED_KEYS
+    if base not in taken and base != "field":
+        return base
+    number = 2 if base != "field" else 1
+    while True:
+        suffix = f"_{number}"
+        candidate = f"{base[: KEY_MAX - len(suffix)].rstrip('_')}{suffix}"
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
+def _check_flags(kind: str, *, searchable: Any, errors: FieldErrors) -> None:
+    if searchable and kind in FieldKind.values and kind not in SEARCHABLE_KINDS:
+        errors.add(
+            "searchable",
+            _("Quick search finds text, long text, link, email and phone fields only."),
+            "invalid",
+        )
 
 
 def _index_sync_queue(field: CustomField) -> None:
@@ -238,11 +266,14 @@ def custom_field_create(
 ) -> CustomField:
     """Add a field to `entity` at the end of its list. Needs the `settings` power.
 
-    The key defaults to one made from the label (`contract_number`); it must be small
-    Latin letters, digits and `_`, start with a letter, not be one of the record's own
-    field names, and be unused (also by a removed field still restorable). Choice kinds
-    need at least one choice; money takes the workspace's base currency unless given.
-    Raises ValidationError per field, Conflict `too_many_fields` past 100 per record type.
+    Without a `key`, one is made from the label (`Номер договора` → `nomer_dogovora`,
+    then `nomer_dogovora_2` when taken or a built-in name; `field_<n>` for a label with no
+    Latin spelling). A given key must be small Latin letters and digits in words joined
+    by single `_`, start with a letter, not be one of the record's own field names
+    (`reserved`), and be unused, also by a removed field still restorable (`taken`).
+    Choice kinds need at least one choice; money takes the workspace's base currency
+    unless given; only text-like kinds can be `searchable`. Raises ValidationError per
+    field, Conflict `too_many_fields` past 100 per record type.
     """
     require_capability(actor, roles.SETTINGS)
     errors = FieldErrors()
@@ -255,15 +286,24 @@ def custom_field_create(
     help_text = " ".join(str(help_text or "").split())
     if len(help_text) > HELP_MAX:
         errors.add("help_text", _("Use at most %(limit)d characters.") % {"limit": HELP_MAX}, "max_length")
-    key = (key or "").strip() or key_from_label(label)
-    if not key and label:
-        key = f"field_{CustomField.all_objects.filter(entity=entity).count() + 1}"
-    if key and not KEY_PATTERN.fullmatch(key):
-        errors.add("key", _("Use small Latin letters, digits and _, starting with a letter."), "invalid")
-    elif len(key) > KEY_MAX:
-        errors.add("key", _("Use at most %(limit)d characters.") % {"limit": KEY_MAX}, "max_length")
-    elif key in RESERVED_KEYS:
-        errors.add("key", _("“%(key)s” is the name of a built-in field; choose another.") % {"key": key}, "reserved")
+    given_key = (key or "").strip()
+    if given_key:
+        key = given_key
+        if not KEY_PATTERN.fullmatch(key):
+            errors.add(
+                "key",
+                _("Use small Latin letters and digits, words joined by single _, starting with a letter."),
+                "invalid",
+            )
+        elif len(key) > KEY_MAX:
+            errors.add("key", _("Use at most %(limit)d characters.") % {"limit": KEY_MAX}, "max_length")
+        elif key in RESERVED_KEYS:
+            errors.add(
+                "key", _("“%(key)s” is the name of a built-in field; choose another.") % {"key": key}, "reserved"
+            )
+    elif label and entity in Entity.values:
+        key = _free_key(entity, key_from_label(label))
+    _check_flags(kind, searchable=searchable, errors=errors)
     cleaned_choices: list[dict[str, Any]] = []
     if kind in CHOICE_KINDS:
         cleaned_choices = _clean_choices(list(choices or []), errors)
@@ -289,13 +329,13 @@ def custom_field_create(
                 label=label,
                 label_translations=translations,
                 kind=kind,
-                required=required,
+                required=bool(required),
                 position=(last or 0) + 1,
                 help_text=help_text,
                 choices=cleaned_choices,
                 currency=currency,
-                searchable=searchable,
-                filterable=filterable,
+                searchable=bool(searchable),
+                filterable=bool(filterable),
                 created_by=actor,
             )
     except IntegrityError:
@@ -347,6 +387,7 @@ def custom_field_update(
         changed["help_text"] = text
     if searchable is not UNSET:
         changed["searchable"] = bool(searchable)
+        _check_flags(locked.kind, searchable=searchable, errors=errors)
     if filterable is not UNSET:
         changed["filterable"] = bool(filterable)
     if choices is not UNSET:
@@ -376,10 +417,20 @@ def custom_field_update(
     index_changed = any(
         name in changed and changed[name] != getattr(locked, name) for name in ("searchable", "filterable")
     )
+    differences = {
+        name: [getattr(locked, name), value] for name, value in changed.items() if getattr(locked, name) != value
+    }
+    if not differences:
+        return locked
     for name, value in changed.items():
         setattr(locked, name, value)
     locked.save(update_fields=[*changed, "updated_at"])
-    audit_record(actor=actor, action="custom_field.update", target=locked, changes=_audit_shape(locked))
+    audit_record(
+        actor=actor,
+        action="custom_field.update",
+        target=locked,
+        changes={**_audit_shape(locked), "changed": differences},
+    )
     if index_changed:
         _index_sync_queue(locked)
     return locked
@@ -389,11 +440,15 @@ def custom_field_update(
 def custom_fields_reorder(*, actor: User | None, entity: str, field_ids: Sequence[int]) -> list[CustomField]:
     """Put `entity`'s live fields in the order of `field_ids` (every one, once)."""
     require_capability(actor, roles.SETTINGS)
+    if entity not in Entity.values:
+        raise Conflict(_("Choose contacts, companies, leads or deals."), code="invalid_entity")
     fields = {field.pk: field for field in CustomField.objects.select_for_update().filter(entity=entity)}
     if sorted(field_ids) != sorted(fields) or len(set(field_ids)) != len(field_ids):
         raise Conflict(_("The fields changed meanwhile; reload the page and try again."), code="stale_order")
+    now = timezone.now()
     for position, field_id in enumerate(field_ids, start=1):
         fields[field_id].position = position
+        fields[field_id].updated_at = now  # bulk_update does not touch auto_now fields
     CustomField.objects.bulk_update(fields.values(), ["position", "updated_at"])
     audit_record(
         actor=actor, action="custom_field.reorder", target=None, changes={"entity": entity, "order": list(field_ids)}
@@ -423,6 +478,13 @@ def custom_field_restore(*, actor: User | None, field: CustomField) -> CustomFie
     locked = CustomField.all_objects.select_for_update().get(pk=field.pk)
     if locked.removed_at is None:
         return locked
+    if locked.removed_at < timezone.now() - timedelta(days=REMOVED_KEEP_DAYS):
+        # Its values are being (or about to be) deleted by the daily purge.
+        raise Conflict(
+            _("This field was removed more than %(days)d days ago and can no longer be restored.")
+            % {"days": REMOVED_KEEP_DAYS},
+            code="field_expired",
+        )
     if CustomField.objects.filter(entity=locked.entity).count() >= MAX_FIELDS_PER_ENTITY:
         raise Conflict(
             _("A record type can have at most %(limit)d fields. Remove one you no longer use.")
@@ -444,7 +506,7 @@ def custom_fields_purge_expired() -> int:
     (in batches, so no transaction holds a million rows). Returns how many fields went."""
     purged = 0
     for field in list(custom_fields_expired()):
-        model = _record_model(field.entity)
+        model = record_model(field.entity)
         table = connection.ops.quote_name(model._meta.db_table)
         while True:
             with transaction.atomic(), connection.cursor() as cursor:

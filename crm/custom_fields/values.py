@@ -14,7 +14,7 @@ a file gives (text), and names the problem on `custom_fields.<key>`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,10 +33,13 @@ LONG_TEXT_MAX = 10_000
 LINK_MAX = 2000
 EMAIL_MAX = 254
 # JSON numbers travel through float on their way in and out of Python; 15 significant
-# digits always come back exactly.
+# digits always come back exactly, and so does any number below 10^15 in magnitude.
 NUMBER_DIGITS = 15
+NUMBER_LIMIT = Decimal(10) ** 15
 CENT = Decimal("0.01")
-_MULTI_SEPARATORS = (";", "|", ",", "\n")
+# How a file or a form lists several choices, strongest first: "Gold; Silver" is split
+# on ";" only, so a label with a comma in it ("Small, medium") survives.
+_MULTI_SEPARATORS = (";", "|", "\n", ",")
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -55,7 +58,9 @@ def is_empty(raw: Any) -> bool:
 def _text(raw: Any, limit: int, *, multiline: bool = False) -> str:
     if not isinstance(raw, str | int | float | Decimal) or isinstance(raw, bool):
         raise _Refused(_("Enter text."))
-    text = str(raw).strip() if multiline else " ".join(str(raw).split())
+    # PostgreSQL's JSON cannot hold a NUL character; nobody means one.
+    text = str(raw).replace("\x00", "")
+    text = text.strip() if multiline else " ".join(text.split())
     if len(text) > limit:
         raise _Refused(_("Use at most %(limit)d characters.") % {"limit": limit}, "max_length")
     return text
@@ -77,6 +82,8 @@ def _decimal(raw: Any) -> Decimal:
         raise _Refused(_("Enter a number."))
     if not value.is_finite():
         raise _Refused(_("Enter a number."))
+    if abs(value) >= NUMBER_LIMIT:
+        raise _Refused(_("Use a number below a million billion (10^15)."), "max_value")
     return value
 
 
@@ -87,6 +94,8 @@ def _json_number(value: Decimal) -> int | float:
 
 
 def _date(raw: Any, date_order: str) -> str:
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
     if isinstance(raw, date):
         return raw.isoformat()
     if not isinstance(raw, str):
@@ -127,9 +136,12 @@ def _choice_key(field: CustomField, raw: Any) -> str:
 
 def _choice_keys(field: CustomField, raw: Any) -> list[str]:
     if isinstance(raw, str):
-        parts = [raw]
-        for separator in _MULTI_SEPARATORS:
-            parts = [piece for part in parts for piece in part.split(separator)]
+        try:
+            return [_choice_key(field, raw)]  # one choice, even one whose label holds a comma
+        except _Refused:
+            pass
+        separator = next((mark for mark in _MULTI_SEPARATORS if mark in raw), None)
+        parts = raw.split(separator) if separator else [raw]
         items: Iterable[Any] = [part for part in parts if part.strip()]
     elif isinstance(raw, list | tuple):
         items = raw
@@ -226,10 +238,12 @@ def values_clean(
     """
     by_key = {field.key: field for field in fields if not field.is_removed}
     result = dict(current or {})
-    given = given or {}
+    if given is None:
+        given = {}
     if not isinstance(given, Mapping):
         errors.add("custom_fields", _("Send the custom fields as an object of key: value."), "invalid")
         return result
+    refused: set[str] = set()
     for key, raw in given.items():
         field = by_key.get(key)
         if field is None:
@@ -244,13 +258,14 @@ def values_clean(
             value = value_clean(field, raw, region=region, date_order=date_order)
         except ValidationError as error:
             errors.capture(field.path, error)
+            refused.add(key)
             continue
         if value is None:
             result.pop(key, None)
         else:
             result[key] = value
     for field in by_key.values():
-        if not field.required or field.key in result:
+        if not field.required or field.key in result or field.key in refused:
             continue
         if creating or field.key in given:
             errors.add(field.path, _("“%(label)s” is required.") % {"label": field.label_in()}, "required")

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from accounts.policy import scope_for
 from crm.access import Action
-from crm.cards import ClientCard, FieldGroup, Row, person_choice
+from crm.cards import ClientCard, FieldGroup, Row, custom_fields_group, person_choice
 from crm.catalog.selectors import quote_list
 from crm.catalog.services import quote_create
 from crm.clients.cards import DATE_INPUT, shown
@@ -96,6 +96,7 @@ DEAL_CARD = ClientCard(
                 _link(gettext_lazy("Company"), deal.company, "companies:detail", deal.company and deal.company.name),
             ],
         ),
+        custom_fields_group("deal", deal_update, "deal"),
     ],
     template="cards/deal.html",
     more_context=_deal_extra,

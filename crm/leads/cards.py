@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.cards import ClientCard, FieldGroup, Row, errors_onto, person_choice
+from crm.cards import ClientCard, FieldGroup, Row, custom_fields_group, errors_onto, person_choice
 from crm.clients.cards import shown
+from crm.custom_fields.forms import CustomValuesForm
+from crm.custom_fields.selectors import custom_fields_for
 from crm.deals.selectors import pipeline_list
 from crm.errors import DomainError, RecordNotFound
 from crm.leads.models import Lead, LeadChannel, LeadStatus
@@ -113,6 +115,7 @@ LEAD_CARD = ClientCard(
                 *([Row(gettext_lazy("Reason"), lead.disqualified_reason)] if lead.disqualified_reason else []),
             ],
         ),
+        custom_fields_group("lead", lead_update, "lead"),
     ],
     template="cards/lead.html",
     # A converted lead is history: its card is read-only.
@@ -177,15 +180,53 @@ def _lead(request: HttpRequest, pk: int) -> Lead:
         raise Http404(missing.message) from missing
 
 
+# The records a conversion may create, whose custom fields it asks for.
+CONVERSION_RECORDS = [
+    ("contact", gettext_lazy("The new contact's fields")),
+    ("company", gettext_lazy("The new company's fields")),
+    ("deal", gettext_lazy("The deal's fields")),
+]
+
+
+def _custom_forms(request: HttpRequest) -> list[dict[str, Any]]:
+    """One custom fields form per record type that has fields (required ones marked)."""
+    sections = []
+    for entity, title in CONVERSION_RECORDS:
+        fields = custom_fields_for(entity)
+        if fields:
+            form = CustomValuesForm(request.POST or None, fields=fields, prefix=f"{entity}_cf")
+            sections.append({"entity": entity, "title": title, "form": form})
+    return sections
+
+
+def _custom_errors_onto(form: forms.Form, sections: list[dict[str, Any]], error: ValidationError) -> None:
+    """`contact.custom_fields.<key>` on the contact section's field, and so on; the rest on the form."""
+    rest: dict[str, list] = {}
+    by_entity = {section["entity"]: section["form"] for section in sections}
+    for name, problems in error.error_dict.items():
+        entity, _dot, inner = name.partition(".")
+        target = by_entity.get(entity)
+        if target is not None and inner.startswith("custom_fields"):
+            errors_onto(target, ValidationError({inner: problems}))
+        else:
+            rest[name] = problems
+    if rest:
+        errors_onto(form, ValidationError(rest), {"existing_contact": "contact", "existing_company": "company"})
+
+
 @login_required
 def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the conversion form (a dialog on the card, a page without JavaScript);
-    POST: convert through `lead_convert` and go to the new deal's card."""
+    """GET: the conversion form (a dialog on the card, a page without JavaScript) with
+    the custom fields of the records it creates; POST: convert through `lead_convert`
+    and go to the new deal's card."""
     lead = _lead(request, pk)
     candidates = lead_conversion_candidates(actor=request.user, lead=lead)
     form = ConvertForm(request.POST or None, lead=lead, candidates=candidates, actor=request.user)
-    if request.method == "POST" and form.is_valid():
+    sections = _custom_forms(request)
+    sections_valid = all(section["form"].is_valid() for section in sections)
+    if request.method == "POST" and form.is_valid() and sections_valid:
         data = form.cleaned_data
+        custom = {section["entity"]: section["form"].values(changed_only=False) for section in sections}
         try:
             conversion = lead_convert(
                 actor=request.user,
@@ -197,8 +238,17 @@ def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
                 deal_title=data["deal_title"],
                 amount=data["amount"],
                 currency=data["currency"],
+                # A person converts: the required fields of what is created must be filled.
+                contact_custom_fields=custom.get("contact", {}),
+                company_custom_fields=custom.get("company", {}),
+                deal_custom_fields=custom.get("deal", {}),
             )
-        except (ValidationError, DomainError) as error:
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                _custom_errors_onto(form, sections, error)
+            else:
+                errors_onto(form, error)
+        except DomainError as error:
             errors_onto(form, error, {"existing_contact": "contact", "existing_company": "company"})
         else:
             messages.success(request, _("Lead converted. Here is the new deal."))
@@ -208,7 +258,7 @@ def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
                 response["HX-Redirect"] = target
                 return response
             return redirect(target)
-    context = {"lead": lead, "form": form, "candidates": candidates}
+    context = {"lead": lead, "form": form, "candidates": candidates, "custom_sections": sections}
     return render(request, "leads/_convert.html" if request.htmx else "leads/convert.html", context)
 
 

@@ -378,6 +378,20 @@ def _lead_for_update(lead: Lead) -> Lead:
     return locked
 
 
+def _collecting(failures: FieldErrors, record: str, create):
+    """`create()`, or None with its field errors added to `failures` (custom fields named
+    `<record>.custom_fields.<key>`, so a contact's and a deal's same key stay apart)."""
+    try:
+        return create()
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        for name, problems in error.error_dict.items():
+            target = f"{record}.{name}" if name.startswith("custom_fields") else name
+            failures.errors.setdefault(target, []).extend(problems)
+        return None
+
+
 def _refuse_if_closed(lead: Lead) -> None:
     if lead.status == LeadStatus.CONVERTED:
         raise Conflict(_("This lead has already been converted."), code="already_converted")
@@ -575,6 +589,9 @@ def lead_convert(
     deal_title: str | None = None,
     amount: Decimal | None = None,
     currency: str | None = None,
+    contact_custom_fields: Mapping[str, Any] | None = None,
+    company_custom_fields: Mapping[str, Any] | None = None,
+    deal_custom_fields: Mapping[str, Any] | None = None,
 ) -> LeadConversion:
     """Turn a lead into a contact, a company (when one is named) and a deal — all or nothing.
 
@@ -593,6 +610,13 @@ def lead_convert(
     - The lead becomes `converted` with `converted_at` and links to all three; a
       `lead_converted` entry goes on every timeline involved; the lead's open tasks
       (its follow-up call) and its timeline are linked to the new contact and deal.
+
+    - Custom fields: `contact_custom_fields` / `company_custom_fields` /
+      `deal_custom_fields` (key: value) go to the records this conversion creates (a
+      linked existing contact or company keeps its own); given, they must fill the
+      required fields (a person's input), None skips that check. Their problems come
+      back as `contact.custom_fields.<key>`, `company.custom_fields.<key>` and
+      `deal.custom_fields.<key>`, all at once.
 
     Refuses with Conflict `already_converted` for a converted lead (also when two
     people convert at once: the lead row is locked) and `lead_disqualified` for a
@@ -624,15 +648,21 @@ def lead_convert(
     errors.raise_if_any()
     owner = lead.owner if lead.owner is not None and lead.owner.is_active else actor
 
+    failures = FieldErrors()
     company = existing_company
     if company is None and create_company and lead.company_name:
         company = company_duplicates(actor=actor, name=lead.company_name).order_by("id").first()
         if company is None:
-            company = company_create(
-                actor=actor,
-                name=lead.company_name,
-                owner=owner,
-                website=_website_of(lead.email),
+            company = _collecting(
+                failures,
+                "company",
+                lambda: company_create(
+                    actor=actor,
+                    name=lead.company_name,
+                    owner=owner,
+                    website=_website_of(lead.email),
+                    custom_fields=company_custom_fields,
+                ),
             )
     if company is None and existing_contact is not None and existing_contact.company_id:
         company = existing_contact.company
@@ -642,28 +672,40 @@ def lead_convert(
         contact = _contact_complete(actor=actor, contact=contact, lead=lead, company=company)
     else:
         first_name, last_name = _split_name(lead.name)
-        contact = contact_create(
-            actor=actor,
-            first_name=first_name,
-            last_name=last_name,
-            emails=[lead.email] if lead.email else [],
-            phones=[lead.phone] if lead.phone else [],
-            company=company,
-            owner=owner,
-            notes=lead.message,
+        contact = _collecting(
+            failures,
+            "contact",
+            lambda: contact_create(
+                actor=actor,
+                first_name=first_name,
+                last_name=last_name,
+                emails=[lead.email] if lead.email else [],
+                phones=[lead.phone] if lead.phone else [],
+                company=company,
+                owner=owner,
+                notes=lead.message,
+                custom_fields=contact_custom_fields,
+            ),
         )
 
-    deal = deal_create(
-        actor=actor,
-        title=(deal_title or "").strip() or lead.company_name or lead.name,
-        amount=amount_value,
-        currency=currency or "",
-        pipeline=pipeline,
-        contact=contact,
-        company=company,
-        owner=owner,
-        source=_lead_source(lead),
+    deal = _collecting(
+        failures,
+        "deal",
+        lambda: deal_create(
+            actor=actor,
+            title=(deal_title or "").strip() or lead.company_name or lead.name,
+            amount=amount_value,
+            currency=currency or "",
+            pipeline=pipeline,
+            contact=contact,
+            company=company,
+            owner=owner,
+            source=_lead_source(lead),
+            custom_fields=deal_custom_fields,
+        ),
     )
+    # Every record's problems at once; the transaction then writes nothing.
+    failures.raise_if_any()
 
     now = timezone.now()
     lead.status = LeadStatus.CONVERTED

@@ -41,6 +41,7 @@ SECTIONS = [
     Section("pipelines", gettext_lazy("Pipelines and stages"), "settings:pipelines", roles.SETTINGS),
     Section("lead_forms", gettext_lazy("Lead forms"), "settings:lead_forms", roles.SETTINGS),
     Section("email", gettext_lazy("Email"), "settings:email", roles.SETTINGS),
+    Section("custom_fields", gettext_lazy("Custom fields"), "settings:custom_fields", roles.SETTINGS),
 ]
 
 

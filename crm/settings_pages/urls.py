@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm.settings_pages import access_views, email_views, workspace_views
+from crm.settings_pages import access_views, custom_field_views, email_views, workspace_views
 
 app_name = "settings"
 
@@ -32,4 +32,16 @@ urlpatterns = [
     path("email/mailboxes/<int:account_id>/test/", email_views.email_account_test_view, name="email_account_test"),
     path("email/templates/new/", email_views.email_template_new_view, name="email_template_new"),
     path("email/templates/<int:template_id>/", email_views.email_template_view, name="email_template"),
+    path("custom-fields/", custom_field_views.custom_fields_view, name="custom_fields"),
+    path("custom-fields/new/", custom_field_views.custom_field_create_view, name="custom_field_create"),
+    path("custom-fields/move/", custom_field_views.custom_field_move_view, name="custom_field_move"),
+    path("custom-fields/<int:field_id>/", custom_field_views.custom_field_edit_view, name="custom_field_edit"),
+    path(
+        "custom-fields/<int:field_id>/remove/", custom_field_views.custom_field_remove_view, name="custom_field_remove"
+    ),
+    path(
+        "custom-fields/<int:field_id>/restore/",
+        custom_field_views.custom_field_restore_view,
+        name="custom_field_restore",
+    ),
 ]

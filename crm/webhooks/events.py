@@ -34,6 +34,14 @@ def _when(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def custom_fields_payload(entity: str, record) -> dict[str, Any]:
+    """Every live custom field's value in its stored JSON form (null when empty), as the API shows it."""
+    from crm.custom_fields.queries import values_by_key
+    from crm.custom_fields.selectors import custom_fields_for
+
+    return values_by_key(custom_fields_for(entity), getattr(record, "custom_fields", None))
+
+
 def person_payload(user) -> dict[str, Any] | None:
     return {"id": user.pk, "full_name": user.full_name, "email": user.email} if user is not None else None
 
@@ -49,6 +57,7 @@ def lead_payload(lead) -> dict[str, Any]:
         "channel": getattr(lead, "channel", ""),
         "utm_source": getattr(lead, "utm_source", ""),
         "owner": person_payload(lead.owner),
+        "custom_fields": custom_fields_payload("lead", lead),
         "created_at": _when(lead.created_at),
     }
 
@@ -61,6 +70,7 @@ def contact_payload(contact) -> dict[str, Any]:
         "phones": list(contact.phones or []),
         "company": contact.company_id,
         "owner": person_payload(contact.owner),
+        "custom_fields": custom_fields_payload("contact", contact),
         "created_at": _when(contact.created_at),
     }
 
@@ -78,6 +88,7 @@ def deal_payload(deal) -> dict[str, Any]:
         "owner": person_payload(deal.owner),
         "lost_reason": deal.lost_reason,
         "closed_at": _when(deal.closed_at),
+        "custom_fields": custom_fields_payload("deal", deal),
         "created_at": _when(deal.created_at),
     }
 
@@ -85,7 +96,7 @@ def deal_payload(deal) -> dict[str, Any]:
 def lead_created(lead) -> None:
     from crm.webhooks.services import webhook_event_emit
 
-    webhook_event_emit(event=LEAD_CREATED, payload={"lead": lead_payload(lead)})
+    webhook_event_emit(event=LEAD_CREATED, payload=lambda: {"lead": lead_payload(lead)})
 
 
 def lead_converted(conversion) -> None:
@@ -93,10 +104,16 @@ def lead_converted(conversion) -> None:
 
     webhook_event_emit(
         event=LEAD_CONVERTED,
-        payload={
+        payload=lambda: {
             "lead": lead_payload(conversion.lead),
             "contact": contact_payload(conversion.contact),
-            "company": {"id": conversion.company.pk, "name": conversion.company.name} if conversion.company else None,
+            "company": {
+                "id": conversion.company.pk,
+                "name": conversion.company.name,
+                "custom_fields": custom_fields_payload("company", conversion.company),
+            }
+            if conversion.company
+            else None,
             "deal": deal_payload(conversion.deal) if conversion.deal else None,
         },
     )
@@ -105,13 +122,13 @@ def lead_converted(conversion) -> None:
 def contact_created(contact) -> None:
     from crm.webhooks.services import webhook_event_emit
 
-    webhook_event_emit(event=CONTACT_CREATED, payload={"contact": contact_payload(contact)})
+    webhook_event_emit(event=CONTACT_CREATED, payload=lambda: {"contact": contact_payload(contact)})
 
 
 def deal_created(deal) -> None:
     from crm.webhooks.services import webhook_event_emit
 
-    webhook_event_emit(event=DEAL_CREATED, payload={"deal": deal_payload(deal)})
+    webhook_event_emit(event=DEAL_CREATED, payload=lambda: {"deal": deal_payload(deal)})
 
 
 def deal_moved(deal, previous) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -128,11 +129,13 @@ def _queue_on_commit(deliveries: list[WebhookDelivery]) -> None:
     transaction.on_commit(lambda: [webhook_deliver.delay(delivery_id=pk) for pk in ids], robust=True)
 
 
-def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
+def webhook_event_emit(*, event: str, payload: dict[str, Any] | Callable[[], dict[str, Any]]) -> list[WebhookDelivery]:
     """Queue `event` for every active endpoint of this workspace subscribed to it.
 
     Runs inside the caller's transaction: the pending deliveries commit with the change
     and go to the worker after the commit; nothing is sent for a rolled-back change.
+    A callable `payload` is built only when some endpoint listens (an import of many
+    records pays nothing for events nobody receives).
     """
     endpoints = list(
         WebhookEndpoint.objects.filter(is_active=True)
@@ -141,6 +144,8 @@ def webhook_event_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDe
     )
     if not endpoints:
         return []
+    if callable(payload):
+        payload = payload()
     event_id, body = _envelope(event, payload)
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint_id=pk, event=event, event_id=event_id, payload=body) for pk in endpoints

@@ -75,10 +75,12 @@ def globex_records_create() -> None:
     from crm.attachments.services import attachment_upload
     from crm.catalog.services import product_create, quote_create, quote_line_add
     from crm.clients.services import company_create, contact_create
+    from crm.custom_fields.services import custom_field_create
     from crm.deals.services import deal_create
     from crm.leads.services import lead_create
     from crm.tags import tag_get_or_create
 
+    custom_field_create(actor=None, entity="contact", label="Globex secret field", kind="text")
     company = company_create(actor=None, name="Globex Secret Holdings")
     contact = contact_create(actor=None, first_name="Hank", last_name="Scorpio", company=company)
     lead = lead_create(actor=None, name="Globex Secret Lead", phone="+14155550100")
@@ -122,7 +124,8 @@ def globex_world(tenant_b, settings, tmp_path):
             detail = bob.get(f"/{route}{results[0]['id']}/")
             if detail.status_code == 200:
                 bodies[basename_of(pattern)] = json.dumps(detail.json(), sort_keys=True)
-    assert {"contact", "company", "attachment", "email", "email-template", "mail-account"} <= set(first_ids), first_ids
+    expected = {"contact", "company", "attachment", "email", "email-template", "mail-account", "custom-field"}
+    assert expected <= set(first_ids), first_ids
     return first_ids, bodies
 
 
