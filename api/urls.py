@@ -21,6 +21,7 @@ from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.deals import DealViewSet, PipelineViewSet
+from api.history import HISTORY_RESOURCES, HISTORY_VIEWS
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 from api.webhooks import WebhookViewSet
@@ -66,6 +67,14 @@ urlpatterns = [
     path("trash/", TrashListView.as_view(), name="trash"),
     re_path(
         r"^trash/(?P<kind>[a-z]{1,20})/(?P<id>[0-9]{1,18})/restore/$", TrashRestoreView.as_view(), name="trash-restore"
+    ),
+    *(
+        re_path(
+            rf"^{plural}/(?P<pk>[0-9]{{1,18}})/history/$",
+            HISTORY_VIEWS[record_type].as_view(),
+            name=f"{record_type}-history",
+        )
+        for record_type, plural in HISTORY_RESOURCES.items()
     ),
     path("search/", SearchView.as_view(), name="search"),
     path("billing/", BillingView.as_view(), name="billing"),
