@@ -1,6 +1,7 @@
 """A record's field history: `GET /api/v1/<records>/<id>/history/`, through crm.history.
 
-Contacts, companies, leads, deals, products and quotes each have one. The record comes
+Contacts, companies, leads, products and quotes each have one; a deal's is
+`/deals/<id>/field-history/`, since `/deals/<id>/history/` is its stage history. The record comes
 from its own selector, so another workspace's, a trashed or an invisible record answers
 404 like its detail does; the role needs VIEW on that record type. Entries are newest
 first, paged by cursor like every list (`{next, previous, results}`), and read in the
@@ -36,6 +37,10 @@ HISTORY_RESOURCES = {
     "product": "products",
     "quote": "quotes",
 }
+# `/deals/<id>/history/` has been the deal's stage history (a list, oldest first) since
+# the API's first version; integrations read it, so it stays, and a deal's field history
+# (which has the stage moves too, from now on) is `/deals/<id>/field-history/`.
+HISTORY_PATHS = dict.fromkeys(HISTORY_RESOURCES, "history") | {"deal": "field-history"}
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

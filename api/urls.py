@@ -21,7 +21,7 @@ from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.deals import DealViewSet, PipelineViewSet
-from api.history import HISTORY_RESOURCES, HISTORY_VIEWS
+from api.history import HISTORY_PATHS, HISTORY_RESOURCES, HISTORY_VIEWS
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 from api.webhooks import WebhookViewSet
@@ -70,9 +70,9 @@ urlpatterns = [
     ),
     *(
         re_path(
-            rf"^{plural}/(?P<pk>[0-9]{{1,18}})/history/$",
+            rf"^{plural}/(?P<pk>[0-9]{{1,18}})/{HISTORY_PATHS[record_type]}/$",
             HISTORY_VIEWS[record_type].as_view(),
-            name=f"{record_type}-history",
+            name=f"{record_type}-fields",  # basename: the record type (tests/api isolation walk)
         )
         for record_type, plural in HISTORY_RESOURCES.items()
     ),

@@ -22,7 +22,6 @@ from crm.access import Action
 from crm.activities.models import Activity, ActivityKind, Task, TaskStatus
 from crm.errors import RecordNotFound
 from crm.history.selectors import (
-    SAVE_FOLLOW_ROWS,
     ChangeGroup,
     history_entries,
     record_changes_queryset,
@@ -59,6 +58,9 @@ class TimelineShow(TextChoices):
 
 ACTIVITY = "activity"
 CHANGE = "change"
+# Change rows read per timeline entry asked for: a save is often several rows, and a
+# page should fill up without a second round trip.
+CHANGE_ROWS_PER_ENTRY = 3
 # Where entries of one time go: a save's changes before the activities of that moment
 # (the order is time, then this rank, then id, all descending).
 _RANK = {ACTIVITY: 0, CHANGE: 1}
@@ -158,8 +160,10 @@ def timeline(
         activities = _timeline_activities(actor, link, record, before=before, limit=limit)
     changes: list[Any] = []
     if show != TimelineShow.ACTIVITIES:
-        changes = _timeline_changes(link, record, before=before, limit=limit, hide_told=show == TimelineShow.ALL)
-    return _timeline_merge(activities, changes, limit=limit, show=show)
+        rows = limit * CHANGE_ROWS_PER_ENTRY
+        changes = _timeline_changes(link, record, before=before, limit=rows, hide_told=show == TimelineShow.ALL)
+    hidden = _told(link) if show == TimelineShow.ALL else None
+    return _timeline_merge(activities, changes, limit=limit, show=show, hidden=hidden)
 
 
 def _timeline_activities(actor: User | None, link: str, record: Model, *, before, limit: int) -> list[Activity]:
@@ -176,12 +180,16 @@ def _timeline_activities(actor: User | None, link: str, record: Model, *, before
     return list(queryset.select_related(*ACTIVITY_RELATED).order_by("-occurred_at", "-id")[: limit + 1])
 
 
+def _told(link: str) -> Exists:
+    """Changes an activity on the record already tells: written by the service that
+    logged it, at the activity's very time (a stage move, a conversion)."""
+    return Exists(Activity.objects.filter(**{f"{link}_id": OuterRef("record_id")}, occurred_at=OuterRef("created_at")))
+
+
 def _timeline_changes(link: str, record: Model, *, before, limit: int, hide_told: bool) -> list[Any]:
     queryset = record_changes_queryset(record_type=link, record_id=record.pk)
     if hide_told:
-        # Written by the service that logged the activity, at the activity's time.
-        told = Activity.objects.filter(**{f"{link}_id": OuterRef("record_id")}, occurred_at=OuterRef("created_at"))
-        queryset = queryset.exclude(Exists(told))
+        queryset = queryset.exclude(_told(link))
     if before is not None:
         queryset = queryset.filter(before._after(CHANGE, "created_at"))
     return list(queryset[: limit + 1])
@@ -193,13 +201,19 @@ def _key(item: Any) -> tuple[datetime, int, int]:
     return (item.created_at, _RANK[CHANGE], item.pk)
 
 
-def _timeline_merge(activities: list[Activity], changes: list[Any], *, limit: int, show: str) -> TimelinePage:
-    """One page from the two streams (each read up to limit + 1): activities and saves
-    in time order, a save never cut by the page's end."""
+def _timeline_merge(
+    activities: list[Activity], changes: list[Any], *, limit: int, show: str, hidden: Exists | None
+) -> TimelinePage:
+    """One page from the two streams (activities read up to limit + 1, change rows up to
+    limit * CHANGE_ROWS_PER_ENTRY + 1): activities and saves in time order, a save never
+    cut by the page's end."""
+    rows_limit = limit * CHANGE_ROWS_PER_ENTRY
+    activities_cut = len(activities) > limit
+    changes_cut = len(changes) > rows_limit
     items = sorted([*activities, *changes], key=_key, reverse=True)
     # An entry older than the last one read of a stream that has more cannot be placed
     # yet: an unread entry of that stream may come before it.
-    cut = [_key(stream[-1]) for stream in (activities, changes) if len(stream) > limit]
+    cut = [_key(stream[-1]) for stream, more in ((activities, activities_cut), (changes, changes_cut)) if more]
     bound = max(cut) if cut else None
     placeable = [item for item in items if bound is None or _key(item) >= bound]
     entries: list[Any] = []  # activities and lists of change rows (one save each)
@@ -212,28 +226,21 @@ def _timeline_merge(activities: list[Activity], changes: list[Any], *, limit: in
             continue
         save = [item]
         while (
-            index < len(placeable)
-            and not isinstance(placeable[index], Activity)
-            and same_save(save[0], placeable[index])
+            index < len(placeable) and not isinstance(placeable[index], Activity) and same_save(save, placeable[index])
         ):
             save.append(placeable[index])
             index += 1
         entries.append(save)
     more = index < len(items) or bool(cut)
-    if entries and isinstance(entries[-1], list) and len(changes) > limit and entries[-1][-1] is changes[-1]:
+    if entries and isinstance(entries[-1], list) and changes_cut and entries[-1][-1] is changes[-1]:
         # The page ends in a save that goes on in rows not read yet: finish it here, up
         # to the next activity (which comes after it).
         save = entries[-1]
         floor = next((item for item in items[items.index(save[-1]) + 1 :] if isinstance(item, Activity)), None)
-        rest = save_rest(save)
+        rest, follows = save_rest(save, hidden=hidden)
         kept = [row for row in rest if floor is None or row.created_at >= floor.occurred_at]
         save.extend(kept)
-        more = (
-            index < len(items)
-            or len(kept) < len(rest)
-            or len(rest) == SAVE_FOLLOW_ROWS
-            or _more_changes_after(save[-1])
-        )
+        more = index < len(items) or len(kept) < len(rest) or follows
     rows = [row for entry in entries if isinstance(entry, list) for row in entry]
     readable = iter(history_entries(rows))
     page_entries: list[Any] = [
@@ -249,14 +256,6 @@ def _timeline_merge(activities: list[Activity], changes: list[Any], *, limit: in
         next_before=next_before,
         entries=page_entries,
         show=show,
-    )
-
-
-def _more_changes_after(row: Any) -> bool:
-    return (
-        record_changes_queryset(record_type=row.record_type, record_id=row.record_id)
-        .filter(TimelineCursor(occurred_at=row.created_at, id=row.pk, kind=CHANGE)._after(CHANGE, "created_at"))
-        .exists()
     )
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -271,8 +272,12 @@ class ChangeGroup:
         return channel_phrase(self.first.channel)
 
 
-def same_save(first: FieldChange, row: FieldChange) -> bool:
-    """Whether `row` (older) belongs to the save that `first` (the newest row of it) started."""
+def same_save(save: Sequence[FieldChange], row: FieldChange) -> bool:
+    """Whether `row` (older than all of them) belongs to the save whose rows so far are
+    `save` (newest first): the same record, person, channel and batch, within
+    SAVE_SECONDS of its newest row, and a field the save has not changed yet (two
+    quick saves of one field are two saves)."""
+    first = save[0]
     return (
         row.record_type == first.record_type
         and row.record_id == first.record_id
@@ -280,6 +285,7 @@ def same_save(first: FieldChange, row: FieldChange) -> bool:
         and row.channel == first.channel
         and row.batch == first.batch
         and first.created_at - row.created_at <= timedelta(seconds=SAVE_SECONDS)
+        and all(row.field != other.field for other in save)
     )
 
 
@@ -287,35 +293,44 @@ def changes_grouped(rows: Sequence[FieldChange]) -> list[list[FieldChange]]:
     """Consecutive rows (newest first) cut into saves."""
     groups: list[list[FieldChange]] = []
     for row in rows:
-        if groups and same_save(groups[-1][0], row):
+        if groups and same_save(groups[-1], row):
             groups[-1].append(row)
         else:
             groups.append([row])
     return groups
 
 
-def save_rest(rows_so_far: Sequence[FieldChange]) -> list[FieldChange]:
+def save_rest(rows_so_far: Sequence[FieldChange], *, hidden: Any = None) -> tuple[list[FieldChange], bool]:
     """The rows that follow `rows_so_far` (one save cut by a page's end, newest first)
-    and still belong to it, for a page that must not end in the middle of a save. One
-    query; the caller learns from `len(result) == SAVE_FOLLOW_ROWS` that more may follow."""
+    and still belong to it, for a page that must not end in the middle of a save; and
+    whether anything older follows the save. One query: the rows within SAVE_SECONDS of
+    the save's start (at most SAVE_FOLLOW_ROWS; more counts as "more follows") and the
+    first row beyond. `hidden`: a condition on rows the page leaves out (the timeline's
+    changes an activity tells)."""
     first, last = rows_so_far[0], rows_so_far[-1]
-    following = (
-        FieldChange.objects.filter(
-            Q(created_at__lt=last.created_at) | Q(created_at=last.created_at, id__lt=last.pk),
-            record_type=first.record_type,
-            record_id=first.record_id,
-            created_at__lte=last.created_at,
-            created_at__gte=first.created_at - timedelta(seconds=SAVE_SECONDS),
-        )
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:SAVE_FOLLOW_ROWS]
-    )
+    window_start = first.created_at - timedelta(seconds=SAVE_SECONDS)
+    after = FieldChange.objects.filter(
+        Q(created_at__lt=last.created_at) | Q(created_at=last.created_at, id__lt=last.pk),
+        record_type=first.record_type,
+        record_id=first.record_id,
+        created_at__lte=last.created_at,
+    ).order_by("-created_at", "-id")
+    if hidden is not None:
+        after = after.exclude(hidden)
+    window = after.filter(created_at__gte=window_start)[:SAVE_FOLLOW_ROWS]
+    beyond = after.filter(created_at__lt=window_start)[:1]
+    following = sorted(window.union(beyond, all=True), key=lambda row: (row.created_at, row.pk), reverse=True)
+    save = list(rows_so_far)
     rest = []
     for row in following:
-        if not same_save(first, row):
+        if not same_save(save, row):
             break
+        row.actor = first.actor  # the same person (same_save): no query for them
+        save.append(row)
         rest.append(row)
-    return rest
+    in_window = sum(1 for row in following if row.created_at >= window_start)
+    more = len(rest) < len(following) or in_window == SAVE_FOLLOW_ROWS
+    return rest, more
 
 
 # --- how a change reads -------------------------------------------------------------
@@ -330,6 +345,10 @@ def channel_phrase(channel: str) -> str:
         Channel.AUTOMATION: _("by automation"),
         Channel.SYSTEM: _("by the system"),
     }.get(channel, channel)
+
+
+def _channel_label(channel: str) -> str:
+    return str(Channel(channel).label) if channel in Channel.values else channel
 
 
 def _batch_label(batch: str) -> str:
@@ -354,6 +373,7 @@ def _actor_name(change: FieldChange) -> str:
     }.get(change.channel, _("The system"))
 
 
+@cache
 def _model_field(record_type: str, name: str) -> models.Field | None:
     label = MODELS.get(record_type)
     if label is None:
@@ -383,11 +403,19 @@ class _Context:
             ):
                 self.custom[(definition.entity, definition.key)] = definition
         self._region: str | None = None
+        self._cache: dict[tuple, Any] = {}
         self.needs_region = any(
             change.field in PHONE_FIELDS
             or (change.field.startswith(CUSTOM_PREFIX) and getattr(self.custom_field(change), "kind", "") == "phone")
             for change in changes
         )
+
+    def cached(self, key: tuple, make: Callable[..., Any], *arguments: Any) -> Any:
+        """What `make(*arguments)` gives for `key`, made once a page: labels repeat on
+        every row, and each translation lookup costs (a page of 100 rows made 1,000)."""
+        if key not in self._cache:
+            self._cache[key] = make(*arguments)
+        return self._cache[key]
 
     def custom_field(self, change: FieldChange) -> Any:
         return self.custom.get((change.record_type, change.field[len(CUSTOM_PREFIX) :]))
@@ -508,13 +536,14 @@ def history_entries(changes: Sequence[FieldChange]) -> list[HistoryEntry]:
     for change in changes:
         old = _shown(change.old_value, change.old_label, change, context)
         new = _shown(change.new_value, change.new_label, change, context)
+        channel = change.channel
         entries.append(
             HistoryEntry(
                 id=change.pk,
                 record_type=change.record_type,
                 record_id=change.record_id,
                 field=change.field,
-                field_label=_field_label(change, context),
+                field_label=context.cached(("field", change.record_type, change.field), _field_label, change, context),
                 old_value=change.old_value,
                 new_value=change.new_value,
                 old_display=old,
@@ -523,13 +552,11 @@ def history_entries(changes: Sequence[FieldChange]) -> list[HistoryEntry]:
                 new_short=_short(new),
                 summary=_summary(change, old, new),
                 actor=change.actor,
-                actor_name=_actor_name(change),
+                actor_name=context.cached(("actor", change.actor_id, change.actor_label, channel), _actor_name, change),
                 channel=change.channel,
-                channel_label=str(Channel(change.channel).label)
-                if change.channel in Channel.values
-                else change.channel,
+                channel_label=context.cached(("channel", channel), _channel_label, channel),
                 batch=change.batch,
-                batch_label=_batch_label(change.batch),
+                batch_label=context.cached(("batch", change.batch), _batch_label, change.batch),
                 created_at=change.created_at,
             )
         )

@@ -26,8 +26,9 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.models import User
 from config.request_context import change_source_bound, current_change_source
@@ -293,6 +294,29 @@ def records_changes_record(
         )
     ]
     return FieldChange.objects.bulk_create(rows, batch_size=2000) if rows else []
+
+
+def field_changes_copy(rows: Iterable[FieldChange]) -> int:
+    """Insert unsaved history rows (from `field_change_rows`) with one COPY, in the
+    caller's transaction: for bulk writers at import volume, several times faster than
+    `bulk_create` (no statement per batch to parse, no ids sent back; figures in
+    docs/benchmarks.md). The ids come from the table's sequence and are not set on the
+    rows given. Returns how many rows were written."""
+    fields = [field for field in FieldChange._meta.concrete_fields if not field.primary_key]
+    json_fields = {field.attname for field in fields if isinstance(field, models.JSONField)}
+    names = [field.attname for field in fields]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(FieldChange._meta.db_table)
+    count = 0
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = []
+            for name in names:
+                value = getattr(row, name)
+                values.append(Jsonb(value) if name in json_fields and value is not None else value)
+            copy.write_row(values)
+            count += 1
+    return count
 
 
 @contextlib.contextmanager
