@@ -40,18 +40,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--calls", type=int, default=1000, help="contact_update calls of each kind")
     parser.add_argument("--bulk", type=int, default=20_000, help="contacts updated on the bulk path (x5 rows)")
     parser.add_argument("--rows", type=int, default=1_000_000, help="history rows for the reading case")
+    parser.add_argument(
+        "--parts", default="services,bulk,reading", help="which cases to run (comma-separated: services, bulk, reading)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault(
         "DATABASE_URL", f"postgres://crm@127.0.0.1:{os.environ.get('PG_PORT', '54329')}/crm_bench_history"
     )
     try:
-        return run(calls=args.calls, bulk=args.bulk, rows=args.rows)
+        return run(calls=args.calls, bulk=args.bulk, rows=args.rows, parts=set(args.parts.split(",")))
     except support.BenchError as error:
         print(f"bench history: error: {error}")
         return 2
 
 
-def run(*, calls: int, bulk: int, rows: int) -> int:
+def run(*, calls: int, bulk: int, rows: int, parts: set[str]) -> int:
     support.django_setup()
     from django.core.management import call_command
     from django_tenants.utils import schema_context
@@ -67,9 +70,9 @@ def run(*, calls: int, bulk: int, rows: int) -> int:
     started_at = support.now_iso()
     tenant = _signup()
     with schema_context(tenant.schema_name):
-        services = _update_services(calls)
-        bulk_path = _bulk_path(bulk)
-        reading = _reading(rows)
+        services = _update_services(calls) if "services" in parts else None
+        bulk_path = _bulk_path(bulk) if "bulk" in parts else None
+        reading = _reading(rows) if "reading" in parts else None
     path = support.results_write(
         "history",
         {
@@ -344,7 +347,9 @@ def _reading(rows: int) -> dict[str, Any]:
         "first page of a busy record (card, API)": record_changes_queryset(record_type="contact", record_id=busy_id)[
             :101
         ],
-        "first page of a typical record": record_changes_queryset(record_type="contact", record_id=busy_id + 500)[:101],
+        "first page of a typical record": record_changes_queryset(record_type="contact", record_id=busy_id + 1000)[
+            :101
+        ],
     }
     middle = record_changes_queryset(record_type="contact", record_id=busy_id)[2500]
     cursor_at = TimelineCursor(occurred_at=middle.created_at, id=middle.pk, kind="change")

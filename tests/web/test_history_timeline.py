@@ -72,6 +72,26 @@ def test_one_save_of_several_fields_is_one_entry(alice, web_alice, peter):
     assert "Tags: (empty) → VIP" in text
 
 
+def test_in_russian_the_change_reads_in_russian(alice, web_alice, peter):
+    contact_update(actor=alice, contact=peter, job_title="CFO")
+    web_alice.post("/language/", {"language": "ru", "next": "/"})
+
+    text = visible_text(timeline_part(web_alice.get(f"/contacts/{peter.pk}/").content.decode()))
+
+    assert "Должность: CEO → CFO" in text
+    assert "Alice Adams изменил(а) 1 поле · системой" in text  # noqa: RUF001 - Russian
+
+
+def test_in_arabic_the_arrow_points_the_way_the_line_reads(alice, web_alice, peter):
+    contact_update(actor=alice, contact=peter, job_title="CFO")
+    web_alice.post("/language/", {"language": "ar", "next": "/"})
+
+    page = web_alice.get(f"/contacts/{peter.pk}/").content.decode()
+
+    assert 'dir="rtl"' in page
+    assert "المسمى الوظيفي: CEO ← CFO" in visible_text(timeline_part(page))
+
+
 def test_the_filter_shows_everything_activities_or_changes(alice, web_alice, peter):
     contact_update(actor=alice, contact=peter, job_title="CFO")
     note_add(actor=alice, body="Called about the renewal", contact=peter)
