@@ -248,6 +248,10 @@ def _columns() -> tuple[list[str], set[str], str, str]:
 
 
 def _values(row: FieldChange, names: list[str], json_names: set[str]) -> list[Any]:
+    if row.created_at is None:  # rows not made by field_change_rows
+        row.created_at = timezone.now()
+    if row.updated_at is None:
+        row.updated_at = row.created_at
     return [
         Jsonb(value) if name in json_names and value is not None else value
         for name, value in ((name, getattr(row, name)) for name in names)
