@@ -244,8 +244,9 @@ def _deal_action_schema(summary: str, request) -> dict:
     won=extend_schema(**_deal_action_schema("Mark a deal won (its pipeline's won stage)", None)),
     lost=extend_schema(**_deal_action_schema("Mark a deal lost, with the reason", DealLostInput)),
     reopen=extend_schema(**_deal_action_schema("Reopen a won or lost deal", DealReopenInput)),
-    history=extend_schema(
-        summary="A deal's stage history, oldest first", responses={200: StageChangeSerializer(many=True)}
+    stage_history=extend_schema(
+        summary="A deal's stage history, oldest first, with the time spent in each stage",
+        responses={200: StageChangeSerializer(many=True)},
     ),
 )
 class DealViewSet(
@@ -263,7 +264,7 @@ class DealViewSet(
     filter_serializer = DealFilter
     create_serializer = DealInput
     update_serializer = DealUpdateInput
-    action_permissions = {"move": "edit", "won": "edit", "lost": "edit", "reopen": "edit", "history": "view"}
+    action_permissions = {"move": "edit", "won": "edit", "lost": "edit", "reopen": "edit", "stage_history": "view"}
 
     def records(self, actor, query):
         return self.custom_records(deal_list(actor=actor, **query))
@@ -302,8 +303,8 @@ class DealViewSet(
     def reopen(self, request, pk=None):
         return self._change(deal_reopen, stage=self.validated(DealReopenInput).get("stage"))
 
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def history(self, request, pk=None):
+    @action(detail=True, methods=["get"], pagination_class=None, url_path="stage-history")
+    def stage_history(self, request, pk=None):
         changes = deal_stage_history(actor=request.user, deal=self.get_object())
         return Response(StageChangeSerializer(changes, many=True).data)
 

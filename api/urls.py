@@ -22,6 +22,7 @@ from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.custom_fields import CustomFieldViewSet
 from api.deals import DealViewSet, PipelineViewSet
+from api.history import HISTORY_PATHS, HISTORY_RESOURCES, HISTORY_VIEWS
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.mail import EmailTemplateViewSet, EmailViewSet, MailAccountViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
@@ -72,6 +73,14 @@ urlpatterns = [
     path("trash/", TrashListView.as_view(), name="trash"),
     re_path(
         r"^trash/(?P<kind>[a-z]{1,20})/(?P<id>[0-9]{1,18})/restore/$", TrashRestoreView.as_view(), name="trash-restore"
+    ),
+    *(
+        re_path(
+            rf"^{plural}/(?P<pk>[0-9]{{1,18}})/{HISTORY_PATHS[record_type]}/$",
+            HISTORY_VIEWS[record_type].as_view(),
+            name=f"{record_type}-fields",  # basename: the record type (tests/api isolation walk)
+        )
+        for record_type, plural in HISTORY_RESOURCES.items()
     ),
     path("search/", SearchView.as_view(), name="search"),
     path("billing/", BillingView.as_view(), name="billing"),

@@ -38,6 +38,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.backups",
         "backup/restore time and archive size at 10k, 100k, 1M contacts; backup time with 10 vs 500 tenants",
     ),
+    "history": (
+        "bench.history",
+        "field history: cost on contact_update and on a 100k-row bulk write; reads and size at a million rows",
+    ),
     "seats": (
         "bench.seats",
         "per-request cost of tenant + seat + permission checks, and sign-ins per second under the seat lock",

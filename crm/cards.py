@@ -9,7 +9,8 @@ edits in place with the update service each calls, its template) and mounts
 - editing in place: a field group turns into its form (HTMX) and saves through the
   sub-app's update service; the service's field errors are shown on the form's fields
   and nothing is written. Without JavaScript the same links and forms work as pages;
-- the timeline (crm.activities.selectors.timeline) with its cursor ("older"), and the
+- the timeline (crm.activities.selectors.timeline): activities and field changes, with
+  its cursor ("older") and its filter (everything / activities / changes), and the
   record's open tasks;
 - quick actions "log a call", "add note", "schedule task", posting to the activities
   services;
@@ -42,7 +43,7 @@ from accounts.policy import has_capability, scope_for
 from crm import access
 from crm.access import Action
 from crm.activities.models import Direction, TaskKind, TaskStatus
-from crm.activities.selectors import TimelineCursor, task_list, timeline
+from crm.activities.selectors import TimelineCursor, TimelineShow, task_list, timeline
 from crm.activities.services import call_log, email_log, meeting_log, note_add, task_create
 from crm.attachments.views import attachment_section
 from crm.custom_fields.display import cell
@@ -391,14 +392,26 @@ def _may_edit(card: ClientCard, actor: User, record: Any) -> bool:
     return access.visible(same, actor=actor, action=Action.EDIT).exists()
 
 
-def _timeline_page(card: ClientCard, actor: User, record: Any, before_text: str = ""):
+def _timeline_page(card: ClientCard, request: HttpRequest, record: Any):
+    """The timeline page the request asks for (`?show=` all, activities or changes; `?before=`)."""
     before = None
-    if before_text:
+    if request.GET.get("before"):
         try:
-            before = TimelineCursor.parse(before_text)
+            before = TimelineCursor.parse(request.GET["before"])
         except ValidationError:
             before = None  # a broken link shows the newest entries
-    return timeline(actor=actor, limit=TIMELINE_PAGE, before=before, **{card.record_type: record})
+    show = request.GET.get("show", TimelineShow.ALL)
+    show = show if show in TimelineShow.values else TimelineShow.ALL
+    return timeline(actor=request.user, limit=TIMELINE_PAGE, before=before, show=show, **{card.record_type: record})
+
+
+def _timeline_context(card: ClientCard, request: HttpRequest, record: Any) -> dict[str, Any]:
+    return {
+        "timeline": _timeline_page(card, request, record),
+        "timeline_url": reverse(f"{card.key}:timeline", args=[record.pk]),
+        "card_url": reverse(f"{card.key}:detail", args=[record.pk]),
+        "timeline_filters": [{"value": value, "label": label} for value, label in TimelineShow.choices],
+    }
 
 
 def _activity_context(
@@ -417,8 +430,7 @@ def _activity_context(
     return {
         "actions": actions,
         "tasks": list(tasks),
-        "timeline": _timeline_page(card, actor, record, request.GET.get("before", "")),
-        "timeline_url": reverse(f"{card.key}:timeline", args=[record.pk]),
+        **_timeline_context(card, request, record),
     }
 
 
@@ -498,16 +510,13 @@ def card_group(request: HttpRequest, card: ClientCard, pk: int, group_key: str) 
 
 
 def card_timeline(request: HttpRequest, card: ClientCard, pk: int) -> HttpResponse:
-    """Older timeline entries (HTMX appends them); without JavaScript the card at that point."""
+    """Older timeline entries (`?before=`: HTMX appends them) or the timeline with another
+    filter (`?show=`: HTMX replaces it); without JavaScript the card at that point."""
     record = _record(card, request.user, pk)
     if not request.htmx:
         return card_page(request, card, pk)
-    page = _timeline_page(card, request.user, record, request.GET.get("before", ""))
-    return render(
-        request,
-        "cards/_timeline_entries.html",
-        {"timeline": page, "timeline_url": reverse(f"{card.key}:timeline", args=[record.pk])},
-    )
+    template = "cards/_timeline_entries.html" if request.GET.get("before") else "cards/_timeline.html"
+    return render(request, template, _timeline_context(card, request, record))
 
 
 @require_POST

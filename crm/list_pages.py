@@ -58,6 +58,7 @@ from crm.custom_fields.queries import (
 )
 from crm.custom_fields.selectors import custom_fields_for
 from crm.errors import DomainError
+from crm.history.services import history_batch
 from crm.saved_views.selectors import saved_views_for
 
 PAGE_SIZES = (25, 50, 100)
@@ -504,9 +505,10 @@ def _selected(request: HttpRequest, config: RecordList) -> list[Any]:
 
 
 def _apply(records: Iterable[Any], change: Callable[[Any], Any]) -> tuple[int, int]:
-    """Apply `change` to each record, all in one transaction; records refused are skipped."""
+    """Apply `change` to each record, all in one transaction; records refused are skipped.
+    The field history of every record changed shares one batch ("bulk:…")."""
     done = skipped = 0
-    with transaction.atomic():
+    with transaction.atomic(), history_batch("bulk"):
         for record in records:
             try:
                 with transaction.atomic():

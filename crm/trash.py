@@ -31,6 +31,7 @@ from crm.catalog.models import Product, Quote
 from crm.clients.models import Company, Contact
 from crm.deals.models import Deal
 from crm.errors import Conflict, RecordNotFound
+from crm.history.services import HISTORY_RECORD_TYPES, TRASHED, event_change, field_changes_record, history_forget
 from crm.leads.models import Lead
 from crm.records import Trashable
 
@@ -96,8 +97,16 @@ def record_trash(*, actor: User | None, record: Trashable) -> Trashable:
     locked.deleted_at = timezone.now()
     locked.deleted_by = actor
     locked.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _trash_history(locked, actor=actor, trashed=True)
     record.deleted_at, record.deleted_by = locked.deleted_at, actor
     return locked
+
+
+def _trash_history(record: Trashable, *, actor: User | None, trashed: bool) -> None:
+    # One event, not the `deleted_at`/`deleted_by` pair: people read "moved to the trash".
+    if trash_kind(record) in HISTORY_RECORD_TYPES:
+        change = event_change(TRASHED, old=not trashed, new=trashed)
+        field_changes_record(record=record, changes=[change], actor=actor)
 
 
 @transaction.atomic
@@ -123,6 +132,7 @@ def record_restore(*, actor: User | None, record: Trashable) -> Trashable:
             _("“%(record)s” cannot come back: another record now uses the same unique value.") % {"record": locked},
             code="restore_conflict",
         ) from error
+    _trash_history(locked, actor=actor, trashed=False)
     record.deleted_at, record.deleted_by = None, None
     return locked
 
@@ -246,8 +256,8 @@ def trash_purge_older_than(*, days: int, now: datetime | None = None) -> dict[st
 
     For the periodic clean-up (the system acts; no user). Returns how many rows of each
     kind went. Deleting follows the models' on_delete rules (a purged deal's stage
-    history goes with it), except that tasks and activities also linked to a record that
-    stays are detached rather than deleted.
+    history goes with it; so does each record's field history), except that tasks and
+    activities also linked to a record that stays are detached rather than deleted.
     """
     if days < 0:
         raise ValueError("days must not be negative")
@@ -265,6 +275,7 @@ def trash_purge_older_than(*, days: int, now: datetime | None = None) -> dict[st
             )
             _detach_shared_links(model, batch)
             attachment_files_release(record_type=kind, record_ids=batch)
+            history_forget(record_type=kind, record_ids=batch)
             model.all_objects.filter(pk__in=batch, deleted_at__lt=cutoff).delete()
         purged[kind] = len(pks)
     return purged

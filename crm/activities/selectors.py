@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from crm import access
 from crm.access import Action
 from crm.activities.models import Activity, ActivityKind, Task, TaskStatus
 from crm.errors import RecordNotFound
+from crm.history.selectors import (
+    ChangeGroup,
+    history_entries,
+    record_changes_queryset,
+    same_save,
+    save_rest,
+)
 from crm.selectors import day_range, workspace_settings
 
 TIMELINE_MAX_PAGE = 200
@@ -39,15 +49,36 @@ TASK_ORDERINGS = {
 # --- the timeline -----------------------------------------------------------------------
 
 
+class TimelineShow(TextChoices):
+    """What a card's timeline shows: everything, the activities only, the field changes only."""
+
+    ALL = "all", gettext_lazy("Everything")
+    ACTIVITIES = "activities", gettext_lazy("Activities")
+    CHANGES = "changes", gettext_lazy("Changes")
+
+
+ACTIVITY = "activity"
+CHANGE = "change"
+# Change rows read per timeline entry asked for: a save is often several rows, and a
+# page should fill up without a second round trip.
+CHANGE_ROWS_PER_ENTRY = 3
+# Where entries of one time go: a save's changes before the activities of that moment
+# (the order is time, then this rank, then id, all descending).
+_RANK = {ACTIVITY: 0, CHANGE: 1}
+
+
 @dataclass(frozen=True)
 class TimelineCursor:
-    """Where the next (older) page of a timeline starts: the last shown (occurred_at, id)."""
+    """Where the next (older) page of a timeline starts: the last shown entry's
+    (occurred_at, id) and whether it was an activity or a field change."""
 
     occurred_at: datetime
     id: int
+    kind: str = ACTIVITY
 
     def encode(self) -> str:
-        raw = f"{self.occurred_at.isoformat()}|{self.id}".encode()
+        suffix = f"|{CHANGE}" if self.kind == CHANGE else ""
+        raw = f"{self.occurred_at.isoformat()}|{self.id}{suffix}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -56,19 +87,37 @@ class TimelineCursor:
         broken = ValidationError({"before": [ValidationError(_("This page link is broken."), code="invalid_cursor")]})
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            kind = ACTIVITY
+            if raw.endswith(f"|{CHANGE}"):
+                raw, kind = raw[: -len(CHANGE) - 1], CHANGE
             stamp, _sep, pk = raw.rpartition("|")
-            cursor = cls(occurred_at=datetime.fromisoformat(stamp), id=int(pk))
+            cursor = cls(occurred_at=datetime.fromisoformat(stamp), id=int(pk), kind=kind)
         except (ValueError, binascii.Error, UnicodeDecodeError) as error:
             raise broken from error
         if timezone.is_naive(cursor.occurred_at):
             raise broken
         return cursor
 
+    def _after(self, kind: str, time_field: str) -> Q:
+        """Entries of `kind` that come after this cursor (older, or same time and lower)."""
+        at = self.occurred_at
+        if _RANK[kind] == _RANK[self.kind]:
+            later = Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": self.id})
+        elif _RANK[kind] < _RANK[self.kind]:
+            later = Q(**{f"{time_field}__lte": at})
+        else:
+            later = Q(**{f"{time_field}__lt": at})
+        # The redundant `<=` bound lets the index scan start at the cursor.
+        return later & Q(**{f"{time_field}__lte": at})
+
 
 @dataclass(frozen=True)
 class TimelinePage:
-    activities: list[Activity]
+    activities: list[Activity]  # the page's activities (all of `entries` that are activities)
     next_before: TimelineCursor | None
+    # Activities and saves of field changes (crm.history.selectors.ChangeGroup), newest first.
+    entries: list[Any] = dataclasses.field(default_factory=list)
+    show: str = TimelineShow.ACTIVITIES
 
 
 def timeline(
@@ -80,42 +129,135 @@ def timeline(
     lead: Model | None = None,
     limit: int = 50,
     before: TimelineCursor | None = None,
+    show: str = TimelineShow.ACTIVITIES,
 ) -> TimelinePage:
     """The history of one client record, newest first: calls, emails, meetings, notes,
-    stage changes, proposals sent, conversions.
+    stage changes, proposals sent, conversions, and (`show` all or changes) the changes
+    to its fields, one entry per save.
 
-    Give exactly one record. A company's timeline also holds its contacts' entries.
-    Keyset-paginated: pass the previous page's `next_before` to get older entries.
-    Queries: one (two for a company, which first reads its contact ids). Raises
-    AccessDenied when `actor` may not see the record.
+    Give exactly one record. A company's timeline also holds its contacts' activities
+    (its field changes are its own). Keyset-paginated: pass the previous page's
+    `next_before` to get older entries; a page holds at most `limit` entries and never
+    ends in the middle of a save. A change an activity already tells (a deal's stage
+    move, a lead's conversion or disqualification: the service logs both at one time)
+    is shown by the activity only, unless only changes are shown.
+    Queries: one per kind shown (two for a company's activities, which first reads its
+    contact ids), and at most three more for changes (the rest of a save cut by the
+    page's end, custom field labels, the phone region). Raises AccessDenied when
+    `actor` may not see the record; ValidationError on `show` (invalid_choice).
     """
     records = {"contact": contact, "company": company, "deal": deal, "lead": lead}
-    given = {field: record for field, record in records.items() if record is not None}
+    given = {name: record for name, record in records.items() if record is not None}
     if len(given) != 1:
         raise ValueError("timeline() needs exactly one of contact, company, deal or lead.")
-    ((field, record),) = given.items()
+    if show not in TimelineShow.values:
+        raise ValidationError({"show": [ValidationError(_("Show all, activities or changes."), code="invalid_choice")]})
+    ((link, record),) = given.items()
     access.require(actor=actor, action=Action.VIEW, record=record)
     limit = max(1, min(limit, TIMELINE_MAX_PAGE))
 
-    if field == "company":
+    activities: list[Activity] = []
+    if show != TimelineShow.CHANGES:
+        activities = _timeline_activities(actor, link, record, before=before, limit=limit)
+    changes: list[Any] = []
+    if show != TimelineShow.ACTIVITIES:
+        rows = limit * CHANGE_ROWS_PER_ENTRY
+        changes = _timeline_changes(link, record, before=before, limit=rows, hide_told=show == TimelineShow.ALL)
+    hidden = _told(link) if show == TimelineShow.ALL else None
+    return _timeline_merge(activities, changes, limit=limit, show=show, hidden=hidden)
+
+
+def _timeline_activities(actor: User | None, link: str, record: Model, *, before, limit: int) -> list[Activity]:
+    if link == "company":
         # A literal id list (not a subquery) keeps the OR indexable: PostgreSQL combines the
         # (company, -occurred_at) and (contact, -occurred_at) indexes with a BitmapOr.
         contact_ids = list(record.contacts.values_list("pk", flat=True))
         scope = Q(company_id=record.pk) | Q(contact_id__in=contact_ids) if contact_ids else Q(company_id=record.pk)
     else:
-        scope = Q(**{f"{field}_id": record.pk})
+        scope = Q(**{f"{link}_id": record.pk})
     queryset = access.visible(Activity.objects.filter(scope), actor=actor)
     if before is not None:
-        # The redundant `occurred_at <= ...` bound lets the index scan start at the cursor.
-        queryset = queryset.filter(
-            Q(occurred_at__lt=before.occurred_at) | Q(occurred_at=before.occurred_at, id__lt=before.id),
-            occurred_at__lte=before.occurred_at,
-        )
-    rows = list(queryset.select_related(*ACTIVITY_RELATED).order_by("-occurred_at", "-id")[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_before = TimelineCursor(occurred_at=rows[-1].occurred_at, id=rows[-1].pk) if has_more else None
-    return TimelinePage(activities=rows, next_before=next_before)
+        queryset = queryset.filter(before._after(ACTIVITY, "occurred_at"))
+    return list(queryset.select_related(*ACTIVITY_RELATED).order_by("-occurred_at", "-id")[: limit + 1])
+
+
+def _told(link: str) -> Exists:
+    """Changes an activity on the record already tells: written by the service that
+    logged it, at the activity's very time (a stage move, a conversion)."""
+    return Exists(Activity.objects.filter(**{f"{link}_id": OuterRef("record_id")}, occurred_at=OuterRef("created_at")))
+
+
+def _timeline_changes(link: str, record: Model, *, before, limit: int, hide_told: bool) -> list[Any]:
+    queryset = record_changes_queryset(record_type=link, record_id=record.pk)
+    if hide_told:
+        queryset = queryset.exclude(_told(link))
+    if before is not None:
+        queryset = queryset.filter(before._after(CHANGE, "created_at"))
+    return list(queryset[: limit + 1])
+
+
+def _key(item: Any) -> tuple[datetime, int, int]:
+    if isinstance(item, Activity):
+        return (item.occurred_at, _RANK[ACTIVITY], item.pk)
+    return (item.created_at, _RANK[CHANGE], item.pk)
+
+
+def _timeline_merge(
+    activities: list[Activity], changes: list[Any], *, limit: int, show: str, hidden: Exists | None
+) -> TimelinePage:
+    """One page from the two streams (activities read up to limit + 1, change rows up to
+    limit * CHANGE_ROWS_PER_ENTRY + 1): activities and saves in time order, a save never
+    cut by the page's end."""
+    rows_limit = limit * CHANGE_ROWS_PER_ENTRY
+    activities_cut = len(activities) > limit
+    changes_cut = len(changes) > rows_limit
+    items = sorted([*activities, *changes], key=_key, reverse=True)
+    # An entry older than the last one read of a stream that has more cannot be placed
+    # yet: an unread entry of that stream may come before it.
+    cut = [_key(stream[-1]) for stream, more in ((activities, activities_cut), (changes, changes_cut)) if more]
+    bound = max(cut) if cut else None
+    placeable = [item for item in items if bound is None or _key(item) >= bound]
+    entries: list[Any] = []  # activities and lists of change rows (one save each)
+    index = 0
+    while index < len(placeable) and len(entries) < limit:
+        item = placeable[index]
+        index += 1
+        if isinstance(item, Activity):
+            entries.append(item)
+            continue
+        save = [item]
+        while (
+            index < len(placeable) and not isinstance(placeable[index], Activity) and same_save(save, placeable[index])
+        ):
+            save.append(placeable[index])
+            index += 1
+        entries.append(save)
+    more = index < len(items) or bool(cut)
+    if entries and isinstance(entries[-1], list) and changes_cut and entries[-1][-1] is changes[-1]:
+        # The page ends in a save that goes on in rows not read yet: finish it here, up
+        # to the next activity (which comes after it).
+        save = entries[-1]
+        floor = next((item for item in items[items.index(save[-1]) + 1 :] if isinstance(item, Activity)), None)
+        rest, follows = save_rest(save, hidden=hidden)
+        kept = [row for row in rest if floor is None or row.created_at >= floor.occurred_at]
+        save.extend(kept)
+        more = index < len(items) or len(kept) < len(rest) or follows
+    rows = [row for entry in entries if isinstance(entry, list) for row in entry]
+    readable = iter(history_entries(rows))
+    page_entries: list[Any] = [
+        entry if isinstance(entry, Activity) else ChangeGroup([next(readable) for _row in entry]) for entry in entries
+    ]
+    next_before = None
+    if more and entries:
+        last = entries[-1] if isinstance(entries[-1], Activity) else entries[-1][-1]
+        occurred_at, rank, pk = _key(last)
+        next_before = TimelineCursor(occurred_at=occurred_at, id=pk, kind=ACTIVITY if rank == 0 else CHANGE)
+    return TimelinePage(
+        activities=[entry for entry in entries if isinstance(entry, Activity)],
+        next_before=next_before,
+        entries=page_entries,
+        show=show,
+    )
 
 
 def activity_list(

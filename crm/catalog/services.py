@@ -28,6 +28,7 @@ from crm.catalog.models import Product, Quote, QuoteLine, QuoteNumberCounter, Qu
 from crm.catalog.totals import CENT, line_amounts, quote_amounts
 from crm.catalog.workspace_time import workspace_today
 from crm.errors import Conflict, DomainError, RecordNotFound
+from crm.history.services import changes_between, field_changes_record, record_save_with_history
 from crm.selectors import workspace_settings
 from crm.validation import FieldErrors, clean_currency
 
@@ -252,9 +253,11 @@ def product_update(
     if is_active is not None:
         changes["is_active"] = is_active
     errors.raise_if_any()
+    history = changes_between(product, changes)
     for field, value in changes.items():
         setattr(product, field, value)
     _product_save(product, update_fields=[*changes, "updated_at"])
+    field_changes_record(record=product, changes=history, actor=actor)
     return product
 
 
@@ -486,10 +489,7 @@ def quote_update(
             _check_link(record, actor=actor, field=field, errors=errors)
             changes[field] = record
     errors.raise_if_any()
-    for field, value in changes.items():
-        setattr(quote, field, value)
-    quote.updated_by = actor
-    quote.save(update_fields=[*changes, "updated_by", "updated_at"])
+    record_save_with_history(quote, changes, actor=actor)
     return quote
 
 
@@ -701,10 +701,8 @@ def quote_mark_sent(*, actor: User | None, quote: Quote) -> Quote:
     _check_valid_until(quote.valid_until, errors=errors)
     errors.raise_if_any()
     now = timezone.now()
-    quote.status = QuoteStatus.SENT
     quote.sent_at = now
-    quote.updated_by = actor
-    quote.save(update_fields=["status", "sent_at", "updated_by", "updated_at"])
+    record_save_with_history(quote, {"status": QuoteStatus.SENT}, actor=actor, also_save=("sent_at",), at=now)
     activity_log(
         actor=actor,
         kind=ActivityKind.QUOTE_SENT,
@@ -728,10 +726,8 @@ def _decide(*, actor: User | None, quote: Quote, status: QuoteStatus) -> Quote:
             % {"number": quote.number, "status": quote.get_status_display()},
             code="quote_not_sent",
         )
-    quote.status = status
     quote.decided_at = timezone.now()
-    quote.updated_by = actor
-    quote.save(update_fields=["status", "decided_at", "updated_by", "updated_at"])
+    record_save_with_history(quote, {"status": status}, actor=actor, also_save=("decided_at",))
     return quote
 
 

@@ -8,6 +8,7 @@ ValidationError with a code per field.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
@@ -29,7 +30,19 @@ from crm.clients.models import Company, Contact
 from crm.custom_fields.selectors import custom_fields_for
 from crm.custom_fields.values import values_clean
 from crm.errors import Conflict, RecordNotFound
-from crm.history.services import record_save_with_history
+from crm.history.services import (
+    HISTORY_RECORD_TYPES,
+    MERGED_FROM,
+    MERGED_INTO,
+    Change,
+    event_change,
+    field_changes_record,
+    history_batch,
+    record_changes,
+    record_save_with_history,
+    records_changes_record,
+    tag_change,
+)
 from crm.limits import require_plan_room
 from crm.models import Tag
 from crm.records import ClientRecord
@@ -504,7 +517,12 @@ def _m2m_move(through: type[models.Model], own: str, other: str, primary_pk: int
     through._base_manager.bulk_create(through(**{own: primary_pk, other: pk}) for pk in sorted(linked - already))
 
 
-def _references_move(model: type[models.Model], *, primary_pk: int, duplicate_pks: list[int]) -> None:
+# (record type, field name, [(record id, the duplicate's id it pointed at)]): references
+# a merge moved on records that keep a field history.
+MovedReferences = list[tuple[str, str, list[tuple[int, int]]]]
+
+
+def _references_move(model: type[models.Model], *, primary_pk: int, duplicate_pks: list[int]) -> MovedReferences:
     """Point every row that references a duplicate at the primary instead.
 
     This walks the model's relations rather than naming them, so deals, tasks,
@@ -512,8 +530,10 @@ def _references_move(model: type[models.Model], *, primary_pk: int, duplicate_pk
     company tomorrow) all move: a merge must move everything or nothing, so it writes
     through the other apps' models here, inside the one transaction, instead of calling
     their services one record at a time. `_base_manager` includes trashed rows, which
-    then point at the primary if they are restored.
+    then point at the primary if they are restored. Returns what moved on records with
+    a field history, for the merge to record.
     """
+    moved: MovedReferences = []
     for field in model._meta.many_to_many:
         through = field.remote_field.through
         own = through._meta.get_field(field.m2m_field_name()).attname
@@ -527,9 +547,41 @@ def _references_move(model: type[models.Model], *, primary_pk: int, duplicate_pk
             _m2m_move(through, own, other, primary_pk, duplicate_pks)
         else:
             column = relation.field.attname
-            relation.related_model._base_manager.filter(**{f"{column}__in": duplicate_pks}).update(
-                **{column: primary_pk}
-            )
+            pointing = relation.related_model._base_manager.filter(**{f"{column}__in": duplicate_pks})
+            record_type = relation.related_model._meta.model_name
+            if record_type in HISTORY_RECORD_TYPES:
+                moved.append((record_type, relation.field.name, list(pointing.values_list("pk", column))))
+            pointing.update(**{column: primary_pk})
+    return moved
+
+
+def _merge_history(
+    *,
+    actor: User | None,
+    primary: R,
+    before: R,
+    duplicates: Sequence[R],
+    fields: Sequence[str],
+    tags_before: list[str],
+    moved: MovedReferences,
+) -> None:
+    """The merge in the field history: on the primary what it gained (filled fields,
+    united emails and phones, tags) and which duplicates went into it; on each
+    duplicate where it went; on records that pointed at a duplicate, the new link."""
+    changes = record_changes(before, primary, fields)
+    changes += tag_change(tags_before, primary.tags.values_list("name", flat=True))
+    changes += [event_change(MERGED_FROM, new=duplicate.pk, new_label=str(duplicate)) for duplicate in duplicates]
+    field_changes_record(record=primary, changes=changes, actor=actor)
+    for duplicate in duplicates:
+        into = event_change(MERGED_INTO, new=primary.pk, new_label=str(primary))
+        field_changes_record(record=duplicate, changes=[into], actor=actor)
+    names = {duplicate.pk: str(duplicate) for duplicate in duplicates}
+    for record_type, field, rows in moved:
+        changes_by_id: dict[int, list[Change]] = {
+            pk: [Change(field=field, old=old, new=primary.pk, old_label=names.get(old, ""), new_label=str(primary))]
+            for pk, old in rows
+        }
+        records_changes_record(record_type=record_type, changes_by_id=changes_by_id, actor=actor)
 
 
 def _merge(
@@ -537,6 +589,8 @@ def _merge(
 ) -> tuple[R, list[R]]:
     primary, duplicates = _merge_lock(model, actor=actor, primary=primary, duplicates=duplicates)
     duplicate_pks = [duplicate.pk for duplicate in duplicates]
+    before = copy.copy(primary)
+    tags_before = list(primary.tags.values_list("name", flat=True))
     primary.emails = _union(primary.emails, (duplicate.emails for duplicate in duplicates))
     primary.phones = _union(primary.phones, (duplicate.phones for duplicate in duplicates))
     _fill_empty(primary, duplicates, fill)
@@ -546,15 +600,26 @@ def _merge(
     try:
         # A savepoint, so a clash becomes a clear Conflict and the caller's transaction survives.
         with transaction.atomic():
-            _references_move(model, primary_pk=primary.pk, duplicate_pks=duplicate_pks)
+            moved = _references_move(model, primary_pk=primary.pk, duplicate_pks=duplicate_pks)
             primary.save()
     except IntegrityError as error:
         raise Conflict(
             _("These records cannot be merged: their linked records clash. Nothing was changed."),
             code="merge_conflict",
         ) from error
-    for duplicate in duplicates:
-        record_trash(actor=actor, record=duplicate)
+    with history_batch("merge"):
+        fields = ["emails", "phones", *fill, *ADDRESS_FIELDS]
+        _merge_history(
+            actor=actor,
+            primary=primary,
+            before=before,
+            duplicates=duplicates,
+            fields=fields,
+            tags_before=tags_before,
+            moved=moved,
+        )
+        for duplicate in duplicates:
+            record_trash(actor=actor, record=duplicate)
     return primary, duplicates
 
 

@@ -30,7 +30,13 @@ from crm.custom_fields.selectors import custom_fields_for
 from crm.custom_fields.values import values_clean
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
 from crm.errors import Conflict
-from crm.history.services import record_save_with_history
+from crm.history.services import (
+    Change,
+    changes_between,
+    field_changes_record,
+    record_save_with_history,
+    records_changes_record,
+)
 from crm.limits import require_plan_room
 from crm.models import Tag
 from crm.money import to_base_currency
@@ -304,6 +310,8 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
         return deal
     now = timezone.now()
     previous = deal.stage
+    lost_reason = lost_reason.strip()[:255] if stage.kind == StageKind.LOST else ""
+    changes = changes_between(deal, {"stage": stage, "lost_reason": lost_reason})
     seconds = max(int((now - deal.stage_entered_at).total_seconds()), 0)
     DealStageChange.objects.create(
         deal=deal,
@@ -319,7 +327,7 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
     deal.previous_stage = previous
     deal.stage = stage
     deal.stage_entered_at = now
-    deal.lost_reason = lost_reason.strip()[:255] if stage.kind == StageKind.LOST else ""
+    deal.lost_reason = lost_reason
     deal.closed_at = now if stage.kind != StageKind.OPEN else None
     deal.updated_by = actor
     deal.save(
@@ -335,6 +343,9 @@ def deal_move_stage(*, actor: User | None, deal: Deal, stage: Stage, lost_reason
             "updated_at",
         ]
     )
+    # The field history has the move too (the API's /history/); the activity, logged at
+    # the same time, is what the timeline shows of it.
+    field_changes_record(record=deal, changes=changes, actor=actor, at=now)
     activity_log(
         actor=actor,
         kind=ActivityKind.STAGE_CHANGE,
@@ -390,9 +401,8 @@ def deal_mark_lost(*, actor: User | None, deal: Deal, reason: str) -> Deal:
     """
     if deal.stage.kind == StageKind.LOST and reason.strip():
         access.require(actor=actor, action=Action.EDIT, record=deal)
-        Deal.objects.filter(pk=deal.pk).update(
-            lost_reason=reason.strip()[:255], updated_by=actor, updated_at=timezone.now()
-        )
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        record_save_with_history(locked, {"lost_reason": reason.strip()[:255]}, actor=actor)
         deal.refresh_from_db()
         return deal
     return deal_move_stage(
@@ -739,6 +749,18 @@ def _deals_move_out(*, actor: User | None, deals: list[Deal], source: Stage, tar
         )
     DealStageChange.objects.bulk_create(changes)
     Deal.all_objects.bulk_update(deals, ["stages_entered", "stage_seconds"], batch_size=1000)
+    if target.kind == StageKind.LOST:
+        lost_reason = gettext("Stage “%(stage)s” was removed.") % {"stage": source.name}
+    else:
+        lost_reason = ""
+    history: dict[int, list[Change]] = {}
+    for deal in deals:
+        history[deal.pk] = [
+            Change(field="stage", old=source.pk, new=target.pk, old_label=source.name, new_label=target.name)
+        ]
+        if deal.lost_reason != lost_reason:
+            history[deal.pk].append(Change(field="lost_reason", old=deal.lost_reason, new=lost_reason))
+    records_changes_record(record_type="deal", changes_by_id=history, actor=actor)
     fields: dict[str, Any] = {
         "stage": target,
         "previous_stage": source,
@@ -747,8 +769,5 @@ def _deals_move_out(*, actor: User | None, deals: list[Deal], source: Stage, tar
         "updated_by": actor,
         "updated_at": now,
     }
-    if target.kind == StageKind.LOST:
-        fields["lost_reason"] = gettext("Stage “%(stage)s” was removed.") % {"stage": source.name}
-    else:
-        fields["lost_reason"] = ""
+    fields["lost_reason"] = lost_reason
     Deal.all_objects.filter(pk__in=[deal.pk for deal in deals]).update(**fields)

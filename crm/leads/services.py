@@ -500,10 +500,7 @@ def lead_set_status(*, actor: User | None, lead: Lead, status: str) -> Lead:
         )
     lead = _lead_for_update(lead)
     _refuse_if_closed(lead)
-    lead.status = status
-    lead.disqualified_reason = ""
-    lead.updated_by = actor
-    lead.save(update_fields=["status", "disqualified_reason", "updated_by", "updated_at"])
+    record_save_with_history(lead, {"status": status, "disqualified_reason": ""}, actor=actor)
     return lead
 
 
@@ -523,13 +520,16 @@ def lead_disqualify(*, actor: User | None, lead: Lead, reason: str) -> Lead:
     errors.raise_if_any()
     lead = _lead_for_update(lead)
     _refuse_if_closed(lead)
-    lead.status = LeadStatus.DISQUALIFIED
-    lead.disqualified_reason = reason
-    lead.updated_by = actor
-    lead.save(update_fields=["status", "disqualified_reason", "updated_by", "updated_at"])
+    # The note tells the change on the timeline: one time for both (crm.history).
+    now = timezone.now()
+    record_save_with_history(
+        lead, {"status": LeadStatus.DISQUALIFIED, "disqualified_reason": reason}, actor=actor, at=now
+    )
     for task in _lead_open_tasks(actor=actor, lead=lead):
         task_cancel(actor=actor, task=task)
-    activity_log(actor=actor, kind=ActivityKind.NOTE, lead=lead, subject=_("Disqualified"), body=reason)
+    activity_log(
+        actor=actor, kind=ActivityKind.NOTE, lead=lead, subject=_("Disqualified"), body=reason, occurred_at=now
+    )
     return lead
 
 
@@ -708,22 +708,18 @@ def lead_convert(
     failures.raise_if_any()
 
     now = timezone.now()
-    lead.status = LeadStatus.CONVERTED
-    lead.converted_at = now
-    lead.converted_contact = contact
-    lead.converted_company = company
-    lead.converted_deal = deal
-    lead.updated_by = actor
-    lead.save(
-        update_fields=[
-            "status",
-            "converted_at",
-            "converted_contact",
-            "converted_company",
-            "converted_deal",
-            "updated_by",
-            "updated_at",
-        ]
+    lead.converted_at = now  # the time of the change itself: not recorded twice
+    record_save_with_history(
+        lead,
+        {
+            "status": LeadStatus.CONVERTED,
+            "converted_contact": contact,
+            "converted_company": company,
+            "converted_deal": deal,
+        },
+        actor=actor,
+        also_save=("converted_at",),
+        at=now,
     )
     # crm.activities has no service to re-link records yet; these two bulk updates are the
     # only writes this app makes to its tables (they move there once one exists).

@@ -32,6 +32,7 @@ from accounts.policy import require_capability
 from crm.activities.selectors import timeline
 from crm.clients.selectors import contact_get
 from crm.deals.selectors import deal_list
+from crm.history.selectors import HISTORY_MAX_PAGE, record_history
 from tenants import schema_template
 from tenants.backups import archive
 from tenants.backups.models import Job, JobKind, JobStatus
@@ -193,8 +194,9 @@ def _record(instance: Model) -> dict:
 
 
 def contact_export(*, actor: User | None, contact_id: int) -> dict:
-    """One person's data: the contact card, their timeline and their deals, as the actor
-    may see them (RecordNotFound otherwise). For subject-access requests."""
+    """One person's data: the contact card, their timeline, their deals and the history
+    of their fields, as the actor may see them (RecordNotFound otherwise). For
+    subject-access requests."""
     require_capability(actor, roles.BACKUPS)
     contact = contact_get(actor=actor, contact_id=contact_id)
     activities = []
@@ -212,4 +214,33 @@ def contact_export(*, actor: User | None, contact_id: int) -> dict:
         "tags": [tag.name for tag in contact.tags.all()],
         "activities": activities,
         "deals": deals,
+        "history": _contact_history(actor=actor, contact=contact),
     }
+
+
+def _contact_history(*, actor: User | None, contact) -> list[dict]:
+    """Every change to the contact's fields, newest first: the stored values and how they
+    read (in the language of the person exporting)."""
+    changes = []
+    before = None
+    while True:
+        page = record_history(actor=actor, record=contact, limit=HISTORY_MAX_PAGE, before=before)
+        changes.extend(
+            {
+                "field": entry.field,
+                "field_label": entry.field_label,
+                "old_value": entry.old_value,
+                "new_value": entry.new_value,
+                "old_display": entry.old_display,
+                "new_display": entry.new_display,
+                "changed_by": entry.actor_name,
+                "changed_by_email": entry.actor.email if entry.actor is not None else "",
+                "channel": entry.channel,
+                "batch": entry.batch,
+                "changed_at": entry.created_at.isoformat(),
+            }
+            for entry in page.entries
+        )
+        if page.next_before is None:
+            return changes
+        before = page.next_before

@@ -217,7 +217,7 @@ def test_moving_a_deal_writes_its_stage_history(api_a, tenant_a, stages):
     assert won.json()["status"] == "won"
     assert won.json()["closed_at"]
 
-    history = api_a.get(f"{DEALS}{deal['id']}/history/")
+    history = api_a.get(f"{DEALS}{deal['id']}/stage-history/")
     assert history.status_code == 200
     assert [(row["from_stage"] and row["from_stage"]["name"], row["to_stage"]["name"]) for row in history.json()] == [
         (None, "New"),
@@ -265,7 +265,7 @@ def test_a_sales_rep_sees_and_moves_only_their_own_deals(api_a, tenant_a, stages
         rita_api.get(f"{DEALS}{alices['id']}/"),
         rita_api.patch(f"{DEALS}{alices['id']}/", {"title": "Mine"}),
         rita_api.post(f"{DEALS}{alices['id']}/move/", {"stage": stages["Needs discovery"].pk}),
-        rita_api.get(f"{DEALS}{alices['id']}/history/"),
+        rita_api.get(f"{DEALS}{alices['id']}/stage-history/"),
         rita_api.delete(f"{DEALS}{alices['id']}/"),
     ):
         assert response.status_code == 404
@@ -275,7 +275,7 @@ def test_a_sales_rep_sees_and_moves_only_their_own_deals(api_a, tenant_a, stages
 def test_a_read_only_person_reads_deals_but_cannot_change_them(api_a, tenant_a, stages):
     deal = api_a.post(DEALS, {"title": "Look only"}).json()
     _olga, olga_api = colleague(tenant_a, "olga@acme.example", roles.READ_ONLY)
-    assert olga_api.get(f"{DEALS}{deal['id']}/history/").status_code == 200
+    assert olga_api.get(f"{DEALS}{deal['id']}/stage-history/").status_code == 200
     for response in (
         olga_api.post(DEALS, {"title": "No"}),
         olga_api.patch(f"{DEALS}{deal['id']}/", {"title": "No"}),
@@ -295,7 +295,7 @@ def test_another_workspaces_deals_look_missing(api_a, api_b):
         api_a.patch(f"{DEALS}{deal['id']}/", {"title": "Stolen"}),
         api_a.post(f"{DEALS}{deal['id']}/won/"),
         api_a.post(f"{DEALS}{deal['id']}/move/", {"stage": deal["stage"]["id"]}),
-        api_a.get(f"{DEALS}{deal['id']}/history/"),
+        api_a.get(f"{DEALS}{deal['id']}/stage-history/"),
         api_a.delete(f"{DEALS}{deal['id']}/"),
     ):
         assert response.status_code == 404
@@ -306,5 +306,5 @@ def test_a_token_of_one_workspace_is_unknown_on_another(api_a, api_b):
     deal = api_b.post(DEALS, {"title": "Globex deal"}).json()
     stranger = ApiClient(GLOBEX_HOST, api_a.token)
     assert stranger.get(DEALS).status_code == 401
-    assert stranger.get(f"{DEALS}{deal['id']}/history/").status_code == 401
+    assert stranger.get(f"{DEALS}{deal['id']}/stage-history/").status_code == 401
     assert stranger.post(f"{DEALS}{deal['id']}/won/").status_code == 401

@@ -80,3 +80,44 @@ def test_an_export_job_of_another_workspace_is_not_run(tenant_a, tenant_b, alice
 
     assert exports.export_run(job_id=job.pk) is None
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+
+
+def test_a_contacts_export_carries_the_history_of_their_fields(tenant_a, alice):
+    from crm.clients.services import contact_update
+
+    contact = contact_create(actor=alice, first_name="Peter", last_name="Gibbons", job_title="CEO")
+    contact_update(actor=alice, contact=contact, job_title="CFO", emails=["peter@initech.example"])
+    other = contact_create(actor=alice, first_name="Someone", last_name="Else")
+    contact_update(actor=alice, contact=other, job_title="Not Peter's")
+
+    data = exports.contact_export(actor=alice, contact_id=contact.pk)
+
+    assert sorted((change["field"], change["old_value"], change["new_value"]) for change in data["history"]) == [
+        ("emails", [], ["peter@initech.example"]),
+        ("job_title", "CEO", "CFO"),
+    ]
+    change = next(change for change in data["history"] if change["field"] == "job_title")
+    assert (change["field_label"], change["old_display"], change["new_display"]) == ("Job title", "CEO", "CFO")
+    assert (change["changed_by"], change["changed_by_email"], change["channel"]) == (
+        "Alice Adams",
+        ALICE_EMAIL,
+        "system",
+    )
+    json.dumps(data)  # the export is JSON as it is
+
+
+def test_the_full_export_has_the_field_history(tenant_a, alice):
+    from crm.clients.services import contact_update
+
+    contact = contact_create(actor=alice, first_name="Peter", last_name="Gibbons", job_title="CEO")
+    contact_update(actor=alice, contact=contact, job_title="CFO")
+
+    job = exports.export_run(job_id=exports.export_request(actor=alice).pk)
+
+    with archive.backup_storage().open(job.output_name) as handle, zipfile.ZipFile(io.BytesIO(handle.read())) as bundle:
+        rows = list(csv.DictReader(io.TextIOWrapper(bundle.open("csv/history.fieldchange.csv"), encoding="utf-8")))
+        document = json.loads(bundle.read("data.json"))
+    assert [(row["record_type"], row["field"], row["old_value"], row["new_value"]) for row in rows] == [
+        ("contact", "job_title", "CEO", "CFO")
+    ]
+    assert document["entities"]["history.fieldchange"][0]["new_value"] == "CFO"

@@ -46,6 +46,7 @@ def fill(tenant, *, name: str = "Initech") -> None:
         admin = User.objects.select_related("role").get(email__startswith="sam@")
         company = company_create(actor=admin, name=name)
         contact = contact_create(actor=admin, first_name="Peter", last_name="Gibbons", company=company)
+        contact_update(actor=admin, contact=contact, job_title="Engineer")  # a field history row
         deal_create(
             actor=admin, title=f"{name} deal", pipeline=pipeline_default(), contact=contact, amount=Decimal("1200")
         )
@@ -76,6 +77,8 @@ def test_restore_brings_back_every_row_while_another_workspace_keeps_its_writes(
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM activities_activity")
     assert table_contents(scratch.schema_name, skip=CHANGED_BY_RESTORE) != backed_up
+    history_backed_up = backed_up["history_fieldchange"]
+    assert [row for row in history_backed_up if "job_title" in row and "Engineer" in row]
     other = scratch_signup("bk-other")
     try:
         written: list[str] = []
@@ -87,9 +90,12 @@ def test_restore_brings_back_every_row_while_another_workspace_keeps_its_writes(
             written.append(f"Other {len(written)}")
         job = Job.objects.get(pk=job.pk)
 
-        # then the workspace holds exactly the backed-up rows again
+        # then the workspace holds exactly the backed-up rows again, field history included
+        # (the change made after the backup is gone from it)
         assert job.status == JobStatus.DONE, (job.error, worker.text())
-        assert table_contents(scratch.schema_name, skip=CHANGED_BY_RESTORE) == backed_up
+        restored = table_contents(scratch.schema_name, skip=CHANGED_BY_RESTORE)
+        assert restored == backed_up
+        assert restored["history_fieldchange"] == history_backed_up
         # ... everyone signs in again, the restore is in the audit log
         with inside(scratch):
             assert not Session.objects.exists()
