@@ -303,12 +303,12 @@ def test_every_history_route_answers_404_for_another_workspaces_record(api_a, te
         assert b"Globex secret" not in response.content
 
 
-def test_a_deals_stage_history_keeps_its_address_and_shape(api_a, tenant_a):
+def test_a_deals_history_is_its_field_history_and_its_stage_list_has_its_own_address(api_a, tenant_a):
     with inside(tenant_a):
         deal = deal_create(actor=acme_alice(), title="Website", amount=Decimal("100"))
         deal_update(actor=acme_alice(), deal=deal, title="Website 2.0")
 
-    stages = api_a.get(f"/api/v1/deals/{deal.pk}/history/")
+    stages = api_a.get(f"/api/v1/deals/{deal.pk}/stage-history/")
     fields = api_a.get(f"/api/v1/deals/{deal.pk}/history/")
 
     assert isinstance(stages.json(), list) and stages.json()[0]["to_stage"]["name"] == "New"
