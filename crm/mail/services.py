@@ -761,6 +761,31 @@ def email_retry(*, actor: User | None, message: EmailMessage) -> EmailMessage:
     return message
 
 
+# A queued message nobody touched for this long lost its queue message (the broker was
+# down when it was written, or went away with it): longer than the longest backoff wait.
+STUCK_AFTER = timedelta(minutes=30)
+STUCK_BATCH = 200
+
+
+def emails_stuck_requeue(*, now: datetime | None = None) -> list[int]:
+    """Queue again the messages still "Sending" that nothing has touched for 30 minutes
+    (at most 200 per run); returns their ids. Safe to repeat: a worker sends a message
+    only while it is queued, under its row lock, so a message sent meanwhile is skipped.
+    Their `updated_at` moves, so the next sweep waits another 30 minutes for them."""
+    now = now or timezone.now()
+    ids = list(
+        EmailMessage.objects.filter(status=EmailStatus.QUEUED, updated_at__lt=now - STUCK_AFTER)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:STUCK_BATCH]
+    )
+    if ids:
+        EmailMessage.objects.filter(pk__in=ids, status=EmailStatus.QUEUED).update(updated_at=now)
+        for message_id in ids:
+            task_after_commit("crm.mail.tasks.email_deliver", message_id=message_id)
+        logger.warning("stuck emails queued again", extra={"emails": len(ids)})
+    return ids
+
+
 # --- receiving ------------------------------------------------------------------------
 
 

@@ -7,7 +7,8 @@
   every workspace with a random delay over MAIL_POLL_SPREAD_SECONDS, so thousands of
   workspaces don't connect to their servers in the same second; each reads its active
   IMAP mailboxes one after another, and a mailbox that fails (a refused password, a
-  server down) keeps its error and does not stop the others.
+  server down) keeps its error and does not stop the others. The same run queues again
+  outgoing mail left "Sending" for 30 minutes because its queue message was lost.
 """
 
 from __future__ import annotations
@@ -43,10 +44,15 @@ def email_deliver(self, *, message_id: int) -> str:
 
 @app.task(base=TenantTask)
 def mailboxes_poll(*, account_id: int | None = None) -> int:
-    """Read this workspace's active IMAP mailboxes (or one); how many messages were stored."""
+    """Read this workspace's active IMAP mailboxes (or one); how many messages were stored.
+    The workspace's periodic run also queues again outgoing mail whose queue message was
+    lost (crm.mail.services.emails_stuck_requeue)."""
     from crm.mail.models import MailAccount
+    from crm.mail.services import emails_stuck_requeue
     from crm.mail.sync import mailbox_sync
 
+    if account_id is None:
+        emails_stuck_requeue()
     accounts = MailAccount.objects.filter(is_active=True).exclude(imap_host="").select_related("owner")
     if account_id is not None:
         accounts = accounts.filter(pk=account_id)

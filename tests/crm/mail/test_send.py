@@ -231,3 +231,31 @@ def test_passwords_are_sealed_and_never_audited_or_logged(alice, smtp_with_login
     entry = AuditEntry.objects.filter(action="mail_account.create").latest("id")
     assert "smtp-secret-42" not in str(entry.changes) and entry.changes["smtp_password"] == "changed"
     assert "smtp-secret-42" not in caplog.text
+
+
+def test_an_email_whose_queue_message_was_lost_is_sent_by_the_next_sweep(
+    alice, anna, smtp, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.mail.services import emails_stuck_requeue
+
+    # given an email written while the broker was down (its queue message never left)
+    workspace_mailbox(smtp)
+    stuck = email_send(actor=alice, to="anna@client.example", subject="Stuck", body="x", record=anna)
+    fresh = email_send(actor=alice, to="anna@client.example", subject="Fresh", body="y", record=anna)
+    EmailMessage.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=31))
+
+    # when the workspace's periodic sweep runs
+    with django_capture_on_commit_callbacks() as queued:
+        requeued = emails_stuck_requeue()
+
+    # then only the stuck one is queued again, and the next sweep leaves it for 30 minutes
+    assert requeued == [stuck.pk] and len(queued) == 1
+    assert emails_stuck_requeue() == []
+    # and the send job delivers it once
+    assert deliver_now(stuck).sent and deliver_now(stuck) is None
+    assert [message.message["Subject"] for message in smtp.wait_for_messages()] == ["Stuck"]
+    assert EmailMessage.objects.get(pk=fresh.pk).status == EmailStatus.QUEUED
