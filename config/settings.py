@@ -77,6 +77,7 @@ TENANT_APPS = [
     "crm.dashboard",
     "crm.custom_fields",
     "crm.history",
+    "crm.imports",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -204,6 +205,18 @@ MEDIA_URL = "/media/"
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 # Documents attached to client records (crm.attachments): the largest single file, in bytes.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
+# Imports (crm.imports, decision 0020): the largest file (refused while it uploads), rows
+# and columns per file, characters per cell and per line, rows written per transaction,
+# and how long a running job may stay silent before another worker takes it over.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=100_000)
+IMPORT_MAX_LINE_CHARS = env.int("IMPORT_MAX_LINE_CHARS", default=1_000_000)
+IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=1000)
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=120)
+IMPORT_UNDO_DAYS = env.int("IMPORT_UNDO_DAYS", default=7)
 # Backups and exports (decision record 8): local folder by default, any S3-compatible
 # store when BACKUP_S3_BUCKET is set (django-storages); optional encryption at rest.
 BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
@@ -297,6 +310,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "billing-dunning-sweep": {"task": "billing.tasks.dunning_sweep", "schedule": 60 * 60},
     "backups-schedule": {"task": "tenants.backups.tasks.backups_schedule_dispatch", "schedule": 60 * 60},
     "backups-housekeeping": {"task": "tenants.backups.tasks.backups_housekeeping", "schedule": 5 * 60},
+    # Imports whose worker died mid-file are taken over and continue after their last batch.
+    "imports-recover": {"task": "crm.imports.tasks.imports_recover_dispatch", "schedule": 2 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)
