@@ -21,6 +21,7 @@ from api.billing import BillingView
 from api.catalog import ProductViewSet, QuoteViewSet
 from api.clients import CompanyViewSet, ContactViewSet
 from api.deals import DealViewSet, PipelineViewSet
+from api.imports import ImportTemplateViewSet, ImportViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
 from api.webhooks import WebhookViewSet
@@ -50,6 +51,8 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("backups", BackupViewSet, basename="backup")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("imports", ImportViewSet, basename="import")
+router.register("import-templates", ImportTemplateViewSet, basename="import-template")
 
 app_name = "api"
 

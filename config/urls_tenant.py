@@ -28,4 +28,5 @@ urlpatterns = [
     path("quotes/", include("crm.catalog.urls_quote_list")),
     path("attachments/", include("crm.attachments.urls")),
     path("dashboard/", include("crm.dashboard.urls")),
+    path("imports/", include("crm.imports.urls")),
 ]

@@ -413,18 +413,14 @@ def _clean(row: PreparedRow, context: Context, *, header_of: Mapping[str, str]) 
             date_order=context.date_order,
         )
     for name, problems in errors.errors.items():
-        column = header_of.get(_target_of(name, entity), "")
+        column = header_of.get(name, "")
+        if not column and entity == "contact" and name in ("first_name", "last_name"):
+            column = header_of.get("full_name") or header_of.get("first_name") or header_of.get("last_name", "")
+        if not column and entity == "lead" and name == "name":
+            column = header_of.get("email") or header_of.get("phone", "")
         for problem in problems:
             row.problems.append(Problem(column=column, message=problem.messages[0], code=problem.code or "invalid"))
     row.values = cleaned
-
-
-def _target_of(field_name: str, entity: str) -> str:
-    if field_name.startswith("custom_fields."):
-        return field_name
-    if entity == "contact" and field_name in ("first_name", "last_name"):
-        return field_name
-    return field_name
 
 
 # --- duplicates and references, once per batch -----------------------------------------------
@@ -494,12 +490,15 @@ def contacts_by_email(emails: Iterable[str], *, actor: User | None) -> dict[str,
 LIST_FIELDS = ("emails", "phones")
 
 
-def update_values(record: Model, values: Mapping[str, Any]) -> dict[str, Any]:
+def update_values(record: Model, values: Mapping[str, Any], *, keep: Sequence[str] = ()) -> dict[str, Any]:
     """What an import row changes on an existing record: the values it gives (an empty
     cell never clears a field), emails and phones added to those the record has, tags
-    added, custom fields given set and the others kept."""
+    added, custom fields given set and the others kept. Fields in `keep` (the key the
+    row was matched by: a SKU, a name in another case) stay as they are."""
     changes: dict[str, Any] = {}
     for name, value in values.items():
+        if name in keep:
+            continue
         if name in LIST_FIELDS:
             current = list(getattr(record, name) or [])
             merged = current + [item for item in value or [] if item not in current]

@@ -243,7 +243,8 @@ def decide(job: ImportJob, rows: list[PreparedRow], context: Context, *, lock: b
                 )
                 continue
             pending = plan.updates.get(record.pk)
-            changes = entities.update_values(record, values)
+            keep = [key for key in ("sku", "name") if key in match]
+            changes = entities.update_values(record, values, keep=keep)
             if pending is not None:
                 entities.merge_pending(pending[1], changes)
             else:
