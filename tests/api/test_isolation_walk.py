@@ -76,6 +76,7 @@ def globex_records_create() -> None:
     from crm.catalog.services import product_create, quote_create, quote_line_add
     from crm.clients.services import company_create, contact_create
     from crm.deals.services import deal_create
+    from crm.imports.services import import_template_save, import_upload
     from crm.leads.services import lead_create
     from crm.tags import tag_get_or_create
 
@@ -90,6 +91,8 @@ def globex_records_create() -> None:
     quote_line_add(actor=None, quote=quote, product=product, quantity=1)
     tag_get_or_create(actor=None, name="globex-secret")
     attachment_upload(actor=None, record=contact, file=SimpleUploadedFile("globex-secret.pdf", b"globex secret"))
+    job = import_upload(actor=None, entity="contact", file=SimpleUploadedFile("globex-secret.csv", b"Name\nHank\n"))
+    import_template_save(actor=None, job=job, name="Globex secret template")
     assert lead.pk
 
 
@@ -114,7 +117,7 @@ def globex_world(tenant_b, settings, tmp_path):
             detail = bob.get(f"/{route}{results[0]['id']}/")
             if detail.status_code == 200:
                 bodies[basename_of(pattern)] = json.dumps(detail.json(), sort_keys=True)
-    assert {"contact", "company", "attachment"} <= set(first_ids), first_ids
+    assert {"contact", "company", "attachment", "import", "import-template"} <= set(first_ids), first_ids
     return first_ids, bodies
 
 
