@@ -93,7 +93,8 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
     """CSRF is checked by hand: the size limit must sit in front of the upload handlers
     before anything (the CSRF check included) reads the body."""
     choices = importable_entities(request.user)
-    entity = request.GET.get("entity") or request.POST.get("entity") or ""
+    # Only the query string: request.POST would read the body before the limit is in place.
+    entity = request.GET.get("entity", "")
     if request.method != "POST":
         return _upload_page(request, choices, entity)
     if declared_too_large(request):
