@@ -34,6 +34,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.backups",
         "backup/restore time and archive size at 10k, 100k, 1M contacts; backup time with 10 vs 500 tenants",
     ),
+    "imports": (
+        "bench.imports",
+        "100,000 contacts from CSV and XLSX into an empty and the 1M workspace: rows/s, peak memory, history cost",
+    ),
     "seats": (
         "bench.seats",
         "per-request cost of tenant + seat + permission checks, and sign-ins per second under the seat lock",

@@ -21,6 +21,110 @@ from crm.history.services import Change, changes_between, field_change_rows, tag
 from crm.models import Tag
 from crm.tags import DEFAULT_COLOR, NAME_MAX_LENGTH
 
+_COPY_PLANS: dict[type[models.Model], tuple[str, list[tuple[str, str, Any, bool, bool]]]] = {}
+_NO_DEFAULT = object()
+
+
+def _copy_plan(model: type[models.Model]) -> tuple[str, list[tuple[str, str, Any, bool, bool]]]:
+    """The COPY statement of `model` and, per column: (name, attname, default, is JSON, is a timestamp)."""
+    if model not in _COPY_PLANS:
+        from django.db import connection
+        from django.db.models.expressions import DatabaseDefault, Value
+
+        columns = []
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            if field.has_default():
+                default = field.get_default()
+            elif field.has_db_default():
+                db_default = field.db_default
+                default = db_default.value if isinstance(db_default, Value) else _NO_DEFAULT
+            elif field.null:
+                default = None
+            elif isinstance(field, models.CharField | models.TextField):
+                default = ""
+            else:
+                default = _NO_DEFAULT
+            timestamp = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+            if timestamp or isinstance(default, DatabaseDefault):
+                default = _NO_DEFAULT
+            columns.append((field.name, field.attname, default, isinstance(field, models.JSONField), timestamp))
+        names = ", ".join(["id", *(connection.ops.quote_name(model._meta.get_field(n).column) for n, *_ in columns)])
+        _COPY_PLANS[model] = (f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN", columns)
+    return _COPY_PLANS[model]
+
+
+def values_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows given as {field name or attname: value} (references as objects or
+    ids; missing fields take their defaults; timestamps now) with one COPY, ids taken
+    from the table's sequence first; returns the ids in the rows' order.
+
+    What `bulk_create` does for the import's batches, without building model objects
+    and a statement of tens of thousands of parameters (which cost more than the insert).
+    """
+    if not rows:
+        return []
+    from django.db import connection
+    from django.utils import timezone
+    from psycopg.types.json import Jsonb
+
+    statement, columns = _copy_plan(model)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    now = timezone.now()
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for pk, row in zip(ids, rows, strict=True):
+            values: list[Any] = [pk]
+            for name, attname, default, is_json, timestamp in columns:
+                if timestamp and name not in row:
+                    values.append(now)
+                    continue
+                value = row[name] if name in row else row.get(attname, default)
+                if value is _NO_DEFAULT:
+                    raise ValueError(f"{model._meta.label}: no value for {name}")
+                if isinstance(value, models.Model):
+                    value = value.pk
+                elif is_json and value is not None:
+                    value = Jsonb(value)
+                values.append(value)
+            copy.write_row(values)
+    return ids
+
+
+def values_update(model: type[models.Model], records: Sequence[models.Model], field_names: Sequence[str]) -> None:
+    """Save `field_names` of `records` with one `UPDATE … FROM (VALUES …)` per thousand
+    records. `bulk_update` builds a CASE of a thousand branches per column, which
+    PostgreSQL evaluates for every row (measured: ~110 rows/s for an update-mode import)."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in field_names]
+    table = quote(model._meta.db_table)
+    casts = ["bigint", *(field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+                         for field in fields)]  # fmt: skip
+    columns = [quote(field.column) for field in fields]
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    placeholders = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    for start in range(0, len(records), 1000):
+        chunk = records[start : start + 1000]
+        params: list[Any] = []
+        for record in chunk:
+            params.append(record.pk)
+            for field in fields:
+                params.append(field.get_db_prep_save(getattr(record, field.attname), connection))
+        values = ", ".join([placeholders] * len(chunk))
+        statement = (
+            f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v(id, {', '.join(columns)}) "  # noqa: S608 - names from the model
+            "WHERE t.id = v.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+
 
 def tag_names_clean(names: Iterable[str]) -> list[str]:
     """Names as `record_tags_set` keeps them: whitespace collapsed, blanks and repeats
@@ -54,24 +158,32 @@ def tags_resolve(names: Iterable[str]) -> dict[str, Tag]:
     return found
 
 
-def tags_bulk_add(*, model: type[models.Model], tags_by_record: Mapping[int, Sequence[str]]) -> dict[int, list[str]]:
+def tags_bulk_add(
+    *, model: type[models.Model], tags_by_record: Mapping[int, Sequence[str]], new: bool = False
+) -> dict[int, list[str]]:
     """Give each record (by id) the named tags on top of those it has; returns each
-    record's tag names before. One insert for the whole batch."""
+    record's tag names before. One insert for the whole batch (`new`: records just
+    created, which have no tags yet)."""
     names = [name for record_names in tags_by_record.values() for name in record_names]
     resolved = tags_resolve(names)
     through = model._meta.get_field("tags").remote_field.through
     own = model._meta.get_field("tags").m2m_field_name() + "_id"
     before: dict[int, list[str]] = {pk: [] for pk in tags_by_record}
-    for record_id, name in through.objects.filter(**{f"{own}__in": list(tags_by_record)}).values_list(own, "tag__name"):
-        before[record_id].append(name)
+    if not new:
+        pairs = through.objects.filter(**{f"{own}__in": list(tags_by_record)}).values_list(own, "tag__name")
+        for record_id, name in pairs:
+            before[record_id].append(name)
     rows = []
     for record_id, record_names in tags_by_record.items():
         had = {name.casefold() for name in before[record_id]}
         for name in tag_names_clean(record_names):
             if name.casefold() not in had and name.casefold() in resolved:
-                rows.append(through(**{own: record_id, "tag_id": resolved[name.casefold()].pk}))
+                rows.append({own: record_id, "tag_id": resolved[name.casefold()].pk})
                 had.add(name.casefold())
-    through.objects.bulk_create(rows, ignore_conflicts=True)
+    if new:
+        values_insert(through, rows)
+    else:
+        through.objects.bulk_create([through(**row) for row in rows], ignore_conflicts=True)
     return before
 
 
@@ -116,7 +228,7 @@ def records_bulk_save_with_history(
         now = timezone.now()
         for record in rows:
             record.updated_at = now
-        model._base_manager.bulk_update(rows, sorted(fields), batch_size=1000)
+        values_update(model, rows, sorted(fields))
     if history_rows:
         FieldChange.objects.bulk_create(history_rows, batch_size=1000)
     return changed
@@ -138,10 +250,10 @@ def tag_history_rows(
 
 
 class BulkOutcome:
-    """What a bulk service wrote: the created records (with ids, in the order given)
+    """What a bulk service wrote: the ids of the created records (in the order given)
     and each updated record's changes (as the field history recorded them)."""
 
-    def __init__(self, created: list[models.Model], changes: dict[int, list[Change]]) -> None:
+    def __init__(self, created: list[int], changes: dict[int, list[Change]]) -> None:
         self.created = created
         self.changes = changes
 
@@ -158,18 +270,19 @@ def records_bulk_write(
     (locked records and their cleaned new values; `tags`: names to add) with one UPDATE,
     and record the updates' history. Inside the caller's transaction."""
     has_tags = any(field.name == "tags" for field in model._meta.many_to_many)
-    new_records: list[models.Model] = []
-    new_tags: dict[int, list[str]] = {}
+    new_rows: list[dict[str, Any]] = []
     tags_of_new: list[list[str]] = []
     for values in creates:
         fields = dict(values)
         tags_of_new.append(list(fields.pop("tags", []) or []))
-        new_records.append(model(**fields, created_by=actor, updated_by=actor))
-    created = model._base_manager.bulk_create(new_records, batch_size=1000) if new_records else []
+        fields.setdefault("created_by", actor)
+        fields.setdefault("updated_by", actor)
+        new_rows.append(fields)
+    created = values_insert(model, new_rows)
     if has_tags:
-        new_tags = {record.pk: names for record, names in zip(created, tags_of_new, strict=True) if names}
+        new_tags = {pk: names for pk, names in zip(created, tags_of_new, strict=True) if names}
         if new_tags:
-            tags_bulk_add(model=model, tags_by_record=new_tags)
+            tags_bulk_add(model=model, tags_by_record=new_tags, new=True)
     plain: list[tuple[models.Model, dict[str, Any]]] = []
     added_tags: dict[int, list[str]] = {}
     for record, values in updates:
@@ -194,4 +307,4 @@ def records_bulk_write(
             from django.utils import timezone
 
             model._base_manager.filter(pk__in=touched).update(updated_at=timezone.now(), updated_by=actor)
-    return BulkOutcome(created=list(created), changes=changes)
+    return BulkOutcome(created=created, changes=changes)

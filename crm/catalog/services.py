@@ -295,7 +295,7 @@ def products_import_batch(
     actor: User | None,
     creates: Sequence[dict[str, Any]],
     updates: Sequence[tuple[Product, dict[str, Any]]],
-) -> list[Product]:
+) -> list[int]:
     """Create and update many products at once (the import job's writer), values cleaned
     by `product_values_clean`. One INSERT and one UPDATE per batch; a SKU another live
     product took meanwhile fails the batch with IntegrityError (the caller retries row by

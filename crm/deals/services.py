@@ -26,7 +26,7 @@ from crm import access
 from crm.access import Action
 from crm.activities.models import ActivityKind
 from crm.activities.services import activity_log
-from crm.bulk_writes import BulkOutcome, records_bulk_write
+from crm.bulk_writes import BulkOutcome, records_bulk_write, values_insert
 from crm.custom_fields.selectors import custom_fields_for
 from crm.custom_fields.values import values_clean
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
@@ -214,10 +214,13 @@ def deals_import_batch(*, actor: User | None, creates: Sequence[Mapping[str, Any
         fields.setdefault("owner", actor)
         rows.append(fields)
     outcome = records_bulk_write(model=Deal, actor=actor, creates=rows, updates=[])
-    DealStageChange.objects.bulk_create(
-        DealStageChange(deal=deal, from_stage=None, to_stage_id=deal.stage_id, changed_by=actor, changed_at=now)
-        for deal in outcome.created
-    )
+    values_insert(
+        DealStageChange,
+        [
+            {"deal_id": deal_id, "to_stage": fields["stage"], "changed_by": actor, "changed_at": now}
+            for deal_id, fields in zip(outcome.created, rows, strict=True)
+        ],
+    )  # fmt: skip
     return outcome
 
 

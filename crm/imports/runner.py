@@ -40,6 +40,7 @@ from config.locks import advisory_xact_lock
 from config.request_context import change_source_bound
 from crm import access
 from crm.access import Action
+from crm.bulk_writes import values_insert
 from crm.clients.models import Company, Contact
 from crm.clients.services import companies_import_batch
 from crm.custom_fields.selectors import custom_fields_for
@@ -312,19 +313,19 @@ def _substitute_companies(plan: Plan, created: dict[str, Company]) -> None:
         fix(values)
 
 
-def _write(job: ImportJob, plan: Plan, actor: User | None) -> tuple[list[ImportedRecord], dict[int, str]]:
+def _write(job: ImportJob, plan: Plan, actor: User | None) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Write the plan; returns the imported-record rows and, for creates that failed
     even alone, their index → the reason."""
-    imported: list[ImportedRecord] = []
+    imported: list[dict[str, Any]] = []
     if plan.new_companies:
         outcome = companies_import_batch(
             actor=actor, creates=[{"name": name, "owner": actor} for name in plan.new_companies.values()], updates=[]
         )
-        made = {company.name.casefold(): company for company in outcome.created}
-        imported.extend(
-            ImportedRecord(job=job, record_type="company", record_id=company.pk, action=RecordAction.CREATED)
-            for company in outcome.created
-        )
+        made = {
+            folded: Company(pk=pk, name=name)
+            for (folded, name), pk in zip(plan.new_companies.items(), outcome.created, strict=True)
+        }
+        imported.extend(_imported(job, "company", pk, RecordAction.CREATED) for pk in outcome.created)
         _substitute_companies(plan, made)
     updates = list(plan.updates.values())
     failed: dict[int, str] = {}
@@ -351,24 +352,20 @@ def _write(job: ImportJob, plan: Plan, actor: User | None) -> tuple[list[Importe
                 changes.update(one.changes)
             except (IntegrityError, DatabaseError, ValidationError) as row_error:
                 failed[-record.pk] = _error_text(row_error)
-    for record in created:
-        if record is not None:
-            imported.append(
-                ImportedRecord(job=job, record_type=job.entity, record_id=record.pk, action=RecordAction.CREATED)
-            )
+    for record_id in created:
+        if record_id is not None:
+            imported.append(_imported(job, job.entity, record_id, RecordAction.CREATED))
     for record_id, record_changes in changes.items():
         if record_id in plan.created_by_job or not record_changes:
             continue
-        imported.append(
-            ImportedRecord(
-                job=job,
-                record_type=job.entity,
-                record_id=record_id,
-                action=RecordAction.UPDATED,
-                changes={change.field: [change.old, change.new] for change in record_changes},
-            )
-        )
+        changes_made = {change.field: [change.old, change.new] for change in record_changes}
+        imported.append(_imported(job, job.entity, record_id, RecordAction.UPDATED, changes_made))
     return imported, failed
+
+
+def _imported(job: ImportJob, record_type: str, record_id: int, action: str, changes=None) -> dict[str, Any]:
+    return {"job_id": job.pk, "record_type": record_type, "record_id": record_id, "action": action,
+            "changes": changes or {}}  # fmt: skip
 
 
 def _error_text(error: Exception) -> str:
@@ -487,7 +484,7 @@ def _batch_commit(job_id: int, token: str, rows: list[PreparedRow], context: Con
             elif action == "skipped":
                 pass
         ImportRejectedRow.objects.bulk_create(rejected)
-        ImportedRecord.objects.bulk_create(imported, batch_size=1000)
+        values_insert(ImportedRecord, imported)
         ImportJob.objects.filter(pk=job_id).update(
             created_count=F("created_count") + counts["created"],
             updated_count=F("updated_count") + counts["updated"],
