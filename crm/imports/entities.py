@@ -434,14 +434,7 @@ def lookup(entity: str, key: str, values: Iterable[str]) -> dict[str, int]:
     model = MODELS[entity]
     found: dict[str, int] = {}
     if key in ("email", "phone") and entity in ("contact", "company"):
-        column = "emails" if key == "email" else "phones"
-        rows = model.objects.filter(**{f"{column}__overlap": wanted}).order_by("pk").values_list("pk", column)
-        wanted_set = set(wanted)
-        for pk, held in rows:
-            for value in held:
-                if value in wanted_set:
-                    found.setdefault(value, pk)
-        return found
+        return array_holders(model, "emails" if key == "email" else "phones", wanted)
     if entity == "lead" and key in ("email", "phone"):
         if key == "email":
             rows = Lead.objects.annotate(folded=Lower("email")).filter(folded__in=wanted).values_list("folded", "pk")
@@ -456,6 +449,30 @@ def lookup(entity: str, key: str, values: Iterable[str]) -> dict[str, int]:
     for value, pk in sorted(rows, key=lambda pair: pair[1]):
         found.setdefault(value.casefold() if key in ("name", "sku") else value, pk)
     return found
+
+
+def array_holders(model: type[Model], column: str, values: Sequence[str]) -> dict[str, int]:
+    """value → the oldest live record whose array `column` holds it, for many values in one
+    query: each value is looked up in the GIN index (`@> ARRAY[value]`, joined to the
+    values). `column && ARRAY[a thousand values]` looks the same but PostgreSQL
+    estimates it to match most of the table and reads all of it (measured: a sequential
+    scan, 0.4 s on 20,000 contacts and seconds on a million, for every batch)."""
+    from django.db import connection
+
+    if not values:
+        return {}
+    field = model._meta.get_field(column)
+    element = field.base_field.db_type(connection)
+    table = connection.ops.quote_name(model._meta.db_table)
+    name = connection.ops.quote_name(field.column)
+    statement = (
+        f"SELECT DISTINCT ON (wanted.value) wanted.value, record.id FROM unnest(%s::text[]) AS wanted(value) "  # noqa: S608 - names from the model
+        f"JOIN {table} AS record ON record.{name} @> ARRAY[wanted.value::{element}] "
+        "WHERE record.deleted_at IS NULL ORDER BY wanted.value, record.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [list(values)])
+        return dict(cursor.fetchall())
 
 
 def companies_by_name(names: Iterable[str], *, actor: User | None) -> dict[str, Company]:
@@ -478,11 +495,12 @@ def contacts_by_email(emails: Iterable[str], *, actor: User | None) -> dict[str,
     wanted = sorted({email for email in emails if email})
     if not wanted:
         return {}
-    found: dict[str, Contact] = {}
-    for contact in access.visible(Contact.objects.filter(emails__overlap=wanted), actor=actor).order_by("pk"):
-        for email in contact.emails:
-            found.setdefault(email, contact)
-    return found
+    holders = array_holders(Contact, "emails", wanted)
+    visible = {
+        contact.pk: contact
+        for contact in access.visible(Contact.objects.filter(pk__in=set(holders.values())), actor=actor)
+    }
+    return {email: visible[pk] for email, pk in holders.items() if pk in visible}
 
 
 # --- updates ---------------------------------------------------------------------------------
