@@ -81,7 +81,7 @@ def values_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) 
         for pk, row in zip(ids, rows, strict=True):
             values: list[Any] = [pk]
             for name, attname, default, is_json, timestamp in columns:
-                if timestamp and name not in row:
+                if timestamp and row.get(name) is None:
                     values.append(now)
                     continue
                 value = row[name] if name in row else row.get(attname, default)
@@ -213,7 +213,8 @@ def records_bulk_save_with_history(
         for name, value in values.items():
             setattr(record, name, value)
         record.updated_by = actor
-        fields.update(values)
+        # Only the columns that changed somewhere in the batch are written.
+        fields.update(change.field.split(".", 1)[0] for change in changes)
         rows.append(record)
         changed[record.pk] = changes
         if history:
@@ -230,8 +231,17 @@ def records_bulk_save_with_history(
             record.updated_at = now
         values_update(model, rows, sorted(fields))
     if history_rows:
-        FieldChange.objects.bulk_create(history_rows, batch_size=1000)
+        instances_insert(FieldChange, history_rows)
     return changed
+
+
+def instances_insert(model: type[models.Model], instances: Sequence[models.Model]) -> list[int]:
+    """`values_insert` for unsaved model instances (their ids are set)."""
+    names = [field.attname for field in model._meta.concrete_fields if not field.primary_key]
+    ids = values_insert(model, [{name: getattr(instance, name) for name in names} for instance in instances])
+    for instance, pk in zip(instances, ids, strict=True):
+        instance.pk = pk
+    return ids
 
 
 def tag_history_rows(
@@ -297,7 +307,7 @@ def records_bulk_write(
         rows, tag_changes = tag_history_rows(
             record_type=model._meta.model_name or "", before=before, added=added_tags, actor=actor
         )
-        FieldChange.objects.bulk_create(rows)
+        instances_insert(FieldChange, rows)
         touched = []
         for record_id, change in tag_changes.items():
             changes.setdefault(record_id, []).append(change)

@@ -11,6 +11,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
@@ -79,7 +80,9 @@ def import_preview(*, actor: User | None, job: ImportJob, limit: int = PREVIEW_R
             )
         )
     prepared = runner.prepare(source, job, context, targets)
-    plan = runner.decide(job, prepared, context, lock=False)
+    with transaction.atomic():
+        runner.jit_off()
+        plan = runner.decide(job, prepared, context, lock=False)
     by_key = {target.custom.path: target.custom for target in targets.values() if target.custom is not None}
     rows = []
     for decision in plan.decisions:
