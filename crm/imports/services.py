@@ -376,7 +376,8 @@ def import_undo(*, actor: User | None, job: ImportJob) -> ImportJob:
     locked.status = ImportStatus.UNDOING
     locked.undone_by = actor
     locked.heartbeat_at = timezone.now()
-    locked.save(update_fields=["status", "undone_by", "heartbeat_at", "updated_at"])
+    locked.run_token = ""
+    locked.save(update_fields=["status", "undone_by", "heartbeat_at", "run_token", "updated_at"])
     task_after_commit(UNDO_TASK, job_id=locked.pk)
     return locked
 
@@ -407,10 +408,22 @@ def _revert_value(record: Model, field_name: str, old: Any, new: Any) -> tuple[s
 
 
 def import_undo_run(*, job_id: int) -> str:
-    """The undo itself (the task's body): trash the created records, revert the changes."""
-    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.UNDOING).first()
-    if job is None:
-        return "nothing to undo"
+    """The undo itself (the task's body): trash the created records, revert the changes.
+
+    One run at a time: a run claims the job (a token and a heartbeat); a redelivered or
+    re-queued message finds it claimed and leaves it, unless the claiming run has been
+    silent for IMPORT_STALE_SECONDS. Running it again after a crash is harmless: trashed
+    records are not trashed twice, reverted fields no longer hold the imported value."""
+    token = secrets.token_hex(16)
+    stale = timezone.now() - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportStatus.UNDOING).first()
+        if job is None:
+            return "nothing to undo"
+        if job.run_token and job.heartbeat_at is not None and job.heartbeat_at >= stale:
+            return "not claimed"
+        job.run_token, job.heartbeat_at = token, timezone.now()
+        job.save(update_fields=["run_token", "heartbeat_at", "updated_at"])
     actor = User.objects.filter(pk=job.undone_by_id).first()
     now = timezone.now()
     trashed = reverted = 0
@@ -442,7 +455,11 @@ def import_undo_run(*, job_id: int) -> str:
     outcome = {"trashed": trashed, "reverted_fields": reverted, "kept_fields": kept, "kept_count": kept_count}
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.UNDONE, undone_at=timezone.now(), undo_outcome=outcome, updated_at=timezone.now()
+            status=ImportStatus.UNDONE,
+            undone_at=timezone.now(),
+            undo_outcome=outcome,
+            run_token="",
+            updated_at=timezone.now(),
         )
         job.refresh_from_db()
         audit_record(

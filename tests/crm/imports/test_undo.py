@@ -80,3 +80,14 @@ def test_only_the_importer_or_an_administrator_may_undo(alice, rex):
     import_undo(actor=alice, job=job)
 
     assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.UNDOING
+
+
+def test_a_second_undo_run_leaves_the_job_to_the_run_that_claimed_it(alice):
+    from crm.imports.models import ImportJob as Job
+
+    job = run(upload(alice, "contact", fixture_file("iphone.vcf")), alice)
+    import_undo(actor=alice, job=job)
+    Job.objects.filter(pk=job.pk).update(run_token="another-run", heartbeat_at=timezone.now())
+
+    assert import_undo_run(job_id=job.pk) == "not claimed"
+    assert Contact.objects.filter(last_name="Appleseed").exists()
