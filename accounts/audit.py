@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "custom_field.remove": gettext_lazy("Custom field removed"),
     "custom_field.restore": gettext_lazy("Custom field restored"),
     "custom_field.purge": gettext_lazy("Custom field deleted for good"),
+    "import.undo": gettext_lazy("Import undone"),
 }
 ACTION_GROUPS = {
     "user": gettext_lazy("People"),
@@ -74,6 +75,7 @@ ACTION_GROUPS = {
     "backup": gettext_lazy("Backups and exports"),
     "workspace": gettext_lazy("Workspace"),
     "custom_field": gettext_lazy("Custom fields"),
+    "import": gettext_lazy("Imports"),
 }
 # Action codes of each group (a group may span several prefixes).
 _GROUP_PREFIXES = {
@@ -87,6 +89,7 @@ _GROUP_PREFIXES = {
     "backup": ("backup.", "export."),
     "workspace": ("workspace.",),
     "custom_field": ("custom_field.",),
+    "import": ("import.",),
 }
 
 
