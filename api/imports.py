@@ -146,6 +146,12 @@ class RejectedRowSerializer(serializers.Serializer):
     values = serializers.ListField(child=serializers.CharField(), help_text="The row's cells as they were in the file.")
 
 
+class RejectedPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RejectedRowSerializer(many=True)
+
+
 class TargetSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
@@ -291,7 +297,7 @@ class ImportViewSet(ListRecordsMixin, RetrieveRecordMixin, RecordViewSet):
         job = import_undo(actor=request.user, job=self.get_object())
         return self.respond(job, status_code=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary="The rejected rows, in file order", responses={200: RejectedRowSerializer(many=True)})
+    @extend_schema(summary="The rejected rows, in file order (cursor pages)", responses={200: RejectedPageSerializer})
     @action(detail=True, methods=["get"])
     def rejected(self, request, pk=None) -> Response:
         job = self.get_object()
@@ -312,7 +318,7 @@ class ImportViewSet(ListRecordsMixin, RetrieveRecordMixin, RecordViewSet):
         parameters=[TargetListFilter],
         responses={200: TargetSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def targets(self, request) -> Response:
         from crm.custom_fields.selectors import custom_fields_for
         from crm.imports.mapping import CUSTOM_ENTITIES

@@ -202,23 +202,24 @@ def decide(job: ImportJob, rows: list[PreparedRow], context: Context, *, lock: b
             values["contact"] = contact
         keys = row.keys(entity, match)
         hit: tuple[str, int, int] | None = None
+        matched = ""
         for key in keys:
             if key in in_batch:
-                hit = in_batch[key]
+                hit, matched = in_batch[key], key[0]
                 break
             if key in existing:
-                hit = ("db", existing[key], 0)
+                hit, matched = ("db", existing[key], 0), key[0]
                 break
         if hit is not None and mode == "skip":
             if hit[0] == "new":
                 reason = _("Row %(row)d of this file has the same %(key)s.") % {
                     "row": hit[2],
-                    "key": _key_label(keys[0][0]),
+                    "key": _key_label(matched),
                 }
             else:
                 reason = _("%(what)s with this %(key)s exists already (#%(id)d).") % {
                     "what": _entity_label(entity),
-                    "key": _key_label(keys[0][0]),
+                    "key": _key_label(matched),
                     "id": hit[1],
                 }
             plan.decisions.append(Decision(row=row, action="skipped", reason=reason, code="duplicate", record_id=None))
@@ -238,7 +239,7 @@ def decide(job: ImportJob, rows: list[PreparedRow], context: Context, *, lock: b
                         row=row,
                         action="skipped",
                         reason=_("%(what)s with this %(key)s exists (#%(id)d), but you may not edit it.")
-                        % {"what": _entity_label(entity), "key": _key_label(keys[0][0]), "id": hit[1]},
+                        % {"what": _entity_label(entity), "key": _key_label(matched), "id": hit[1]},
                         code="not_editable",
                     )
                 )
