@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "email_template.create": gettext_lazy("Email template added"),
     "email_template.update": gettext_lazy("Email template changed"),
     "email_template.delete": gettext_lazy("Email template deleted"),
+    "import.undo": gettext_lazy("Import undone"),
 }
 ACTION_GROUPS = {
     "user": gettext_lazy("People"),
@@ -83,6 +84,7 @@ ACTION_GROUPS = {
     "workspace": gettext_lazy("Workspace"),
     "custom_field": gettext_lazy("Custom fields"),
     "mail": gettext_lazy("Email"),
+    "import": gettext_lazy("Imports"),
 }
 # Action codes of each group (a group may span several prefixes).
 _GROUP_PREFIXES = {
@@ -97,6 +99,7 @@ _GROUP_PREFIXES = {
     "workspace": ("workspace.",),
     "custom_field": ("custom_field.",),
     "mail": ("mail.", "mail_account.", "mail_inbound.", "email_template."),
+    "import": ("import.",),
 }
 
 

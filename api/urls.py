@@ -23,6 +23,7 @@ from api.clients import CompanyViewSet, ContactViewSet
 from api.custom_fields import CustomFieldViewSet
 from api.deals import DealViewSet, PipelineViewSet
 from api.history import HISTORY_PATHS, HISTORY_RESOURCES, HISTORY_VIEWS
+from api.imports import ImportTemplateViewSet, ImportViewSet
 from api.leads import LeadFormViewSet, LeadViewSet
 from api.mail import EmailTemplateViewSet, EmailViewSet, MailAccountViewSet
 from api.reports import ConversionView, ForecastView, FunnelView, SourcesView
@@ -57,6 +58,8 @@ router.register("emails", EmailViewSet, basename="email")
 router.register("email-templates", EmailTemplateViewSet, basename="email-template")
 router.register("mail-accounts", MailAccountViewSet, basename="mail-account")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
+router.register("imports", ImportViewSet, basename="import")
+router.register("import-templates", ImportTemplateViewSet, basename="import-template")
 
 app_name = "api"
 

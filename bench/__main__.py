@@ -42,6 +42,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.history",
         "field history: cost on contact_update and on a 100k-row bulk write; reads and size at a million rows",
     ),
+    "imports": (
+        "bench.imports",
+        "100,000 contacts from CSV and XLSX into an empty and the 1M workspace: rows/s, peak memory, history cost",
+    ),
     "seats": (
         "bench.seats",
         "per-request cost of tenant + seat + permission checks, and sign-ins per second under the seat lock",

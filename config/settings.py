@@ -79,6 +79,7 @@ TENANT_APPS = [
     "crm.history",
     "crm.calendar",
     "crm.mail",
+    "crm.imports",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -207,6 +208,18 @@ MEDIA_URL = "/media/"
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 # Documents attached to client records (crm.attachments): the largest single file, in bytes.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
+# Imports (crm.imports, decision 0020): the largest file (refused while it uploads), rows
+# and columns per file, characters per cell and per line, rows written per transaction,
+# and how long a running job may stay silent before another worker takes it over.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=100_000)
+IMPORT_MAX_LINE_CHARS = env.int("IMPORT_MAX_LINE_CHARS", default=1_000_000)
+IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", default=2 * 1024 * 1024 * 1024)
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=1000)
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=120)
+IMPORT_UNDO_DAYS = env.int("IMPORT_UNDO_DAYS", default=7)
 # Backups and exports (decision record 8): local folder by default, any S3-compatible
 # store when BACKUP_S3_BUCKET is set (django-storages); optional encryption at rest.
 BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
@@ -307,6 +320,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Custom fields removed more than 30 days ago lose their values for good.
     "custom-fields-purge": {"task": "crm.custom_fields.tasks.custom_fields_purge_dispatch", "schedule": 24 * 60 * 60},
+    # Imports whose worker died mid-file are taken over and continue after their last batch.
+    "imports-recover": {"task": "crm.imports.tasks.imports_recover_dispatch", "schedule": 2 * 60},
 }
 # Jobs fanned out to every tenant are spread over this window (seconds).
 TENANT_FANOUT_SPREAD_SECONDS = env.int("TENANT_FANOUT_SPREAD_SECONDS", default=600)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("dashboard/", include("crm.dashboard.urls")),
     path("calendar/", include("crm.calendar.urls")),
     path("mail/", include("crm.mail.urls")),
+    path("imports/", include("crm.imports.urls")),
 ]

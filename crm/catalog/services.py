@@ -261,6 +261,62 @@ def product_update(
     return product
 
 
+def product_values_clean(given: dict[str, Any], *, errors: FieldErrors) -> dict[str, Any]:
+    """The cleaning product_create applies to the fields in `given` (sku, name, price,
+    currency, unit, tax_rate, description), with the same messages and codes, for
+    writers of many products at once. SKU uniqueness is the caller's to check."""
+    cleaned: dict[str, Any] = {}
+    for field, value in given.items():
+        if field == "sku":
+            cleaned[field] = _clean_text(
+                value, field="sku", errors=errors, max_length=64, required_message=_("Enter the SKU.")
+            )
+        elif field == "name":
+            cleaned[field] = _clean_text(
+                value, field="name", errors=errors, max_length=200, required_message=_("Enter the product's name.")
+            )
+        elif field == "price":
+            cleaned[field] = _clean_price(value, field="price", errors=errors)
+        elif field == "currency":
+            cleaned[field] = clean_currency(
+                value or workspace_settings().base_currency, field="currency", errors=errors
+            )
+        elif field == "unit":
+            cleaned[field] = _clean_unit(value or Unit.PIECE, errors=errors)
+        elif field == "tax_rate":
+            cleaned[field] = _clean_percent(value, field="tax_rate", errors=errors)
+        elif field == "description":
+            cleaned[field] = (value or "").strip()
+        else:
+            cleaned[field] = value
+    return cleaned
+
+
+@transaction.atomic
+def products_import_batch(
+    *,
+    actor: User | None,
+    creates: Sequence[dict[str, Any]],
+    updates: Sequence[tuple[Product, dict[str, Any]]],
+) -> list[int]:
+    """Create and update many products at once (the import job's writer), values cleaned
+    by `product_values_clean`. One INSERT and one UPDATE per batch; a SKU another live
+    product took meanwhile fails the batch with IntegrityError (the caller retries row by
+    row). Returns the created products. Products keep no field history."""
+    access.require(actor=actor, action=Action.CREATE, model=Product)
+    created = Product.objects.bulk_create([Product(**values) for values in creates], batch_size=1000)
+    if updates:
+        now = timezone.now()
+        fields: set[str] = {"updated_at"}
+        for product, values in updates:
+            for field, value in values.items():
+                setattr(product, field, value)
+                fields.add(field)
+            product.updated_at = now
+        Product.objects.bulk_update([product for product, _values in updates], sorted(fields), batch_size=1000)
+    return created
+
+
 @transaction.atomic
 def product_deactivate(*, actor: User | None, product: Product) -> Product:
     """Take a product off sale: it leaves the default product list and cannot be added to quotes.

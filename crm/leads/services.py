@@ -9,7 +9,7 @@ and timeline to the new contact and deal, which crm.activities has no service fo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,6 +32,7 @@ from crm.access import Action
 from crm.activities.models import Activity, ActivityKind, Task, TaskKind, TaskPriority, TaskStatus
 from crm.activities.selectors import task_list
 from crm.activities.services import activity_log, task_assign, task_cancel, task_create
+from crm.bulk_writes import BulkOutcome, records_bulk_write
 from crm.clients.models import Company, Contact
 from crm.clients.selectors import company_duplicates
 from crm.clients.services import company_create, contact_create, contact_update
@@ -227,6 +228,65 @@ def lead_create(
     _lead_followup_create(actor=actor, lead=lead, workspace=workspace)
     webhook_events.lead_created(lead)
     return lead
+
+
+def lead_values_clean(given: Mapping[str, Any], *, errors: FieldErrors, region: str) -> dict[str, Any]:
+    """The cleaning lead_create applies to the fields in `given` (name, phone, email,
+    company_name, message, owner, status, utm_*), with the same messages and codes, for
+    writers of many leads at once. A lead with neither name nor a way to reach them is
+    refused on `name` (`required`); without a name it is named after the email or phone."""
+    cleaned: dict[str, Any] = {}
+    for field, value in given.items():
+        if field == "name":
+            cleaned[field] = _clean_text(value, field="name", max_length=NAME_MAX_LENGTH, errors=errors)
+        elif field == "phone":
+            cleaned[field] = _clean_phone(value, errors=errors, region=region)
+        elif field == "email":
+            cleaned[field] = _clean_email(value, errors=errors)
+        elif field == "company_name":
+            cleaned[field] = _clean_text(value, field=field, max_length=COMPANY_NAME_MAX_LENGTH, errors=errors)
+        elif field == "message":
+            cleaned[field] = _clean_text(
+                value, field=field, max_length=MESSAGE_MAX_LENGTH, errors=errors, multiline=True
+            )
+        elif field == "owner":
+            _check_owner(value, field="owner", errors=errors)
+            cleaned[field] = value
+        elif field == "status":
+            if value not in LeadStatus.values or value == LeadStatus.CONVERTED:
+                errors.add("status", _("Choose one of the listed statuses."), "invalid_choice")
+            cleaned[field] = value
+        elif field.startswith("utm_"):
+            cleaned[field] = _clean_text(value, field=field, max_length=255, errors=errors)
+        else:
+            cleaned[field] = value
+    if "name" in given and not cleaned.get("name") and not errors.errors.get("name"):
+        reach = cleaned.get("email") or phone_display(cleaned.get("phone", ""), region=region)
+        if reach:
+            cleaned["name"] = reach
+        elif not errors.errors.get("phone") and not errors.errors.get("email"):
+            errors.add("name", _("Enter the person's name, phone or email."), "required")
+    return cleaned
+
+
+@transaction.atomic
+def leads_import_batch(
+    *,
+    actor: User | None,
+    creates: Sequence[Mapping[str, Any]],
+    updates: Sequence[tuple[Lead, Mapping[str, Any]]],
+) -> BulkOutcome:
+    """Create and update many leads at once (the import job's writer).
+
+    Values are cleaned by `lead_values_clean` (custom fields by crm.custom_fields).
+    Created leads have channel `import` and, unlike `lead_create`, get **no** follow-up
+    task, notification or webhook: ten years of old leads must not become 100,000
+    "call now" tasks. Updates record their field history with the bound channel and
+    batch. One INSERT and one UPDATE per batch; the caller checks CREATE/EDIT.
+    """
+    access.require(actor=actor, action=Action.CREATE, model=Lead)
+    rows = [{**values, "channel": LeadChannel.IMPORT, "owner": values.get("owner", actor)} for values in creates]
+    return records_bulk_write(model=Lead, actor=actor, creates=rows, updates=list(updates))
 
 
 def _lead_followup_create(*, actor: User | None, lead: Lead, workspace: WorkspaceSettings) -> Task:

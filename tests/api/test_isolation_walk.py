@@ -77,6 +77,7 @@ def globex_records_create() -> None:
     from crm.clients.services import company_create, contact_create
     from crm.custom_fields.services import custom_field_create
     from crm.deals.services import deal_create
+    from crm.imports.services import import_template_save, import_upload
     from crm.leads.services import lead_create
     from crm.tags import tag_get_or_create
 
@@ -100,6 +101,8 @@ def globex_records_create() -> None:
     )  # fmt: skip
     email_template_create(actor=None, name="Globex secret template", body="secret")
     mail_account_save(actor=None, owner=None, from_address="secret@globex.example", smtp_host="smtp.globex.example")
+    job = import_upload(actor=None, entity="contact", file=SimpleUploadedFile("globex-secret.csv", b"Name\nHank\n"))
+    import_template_save(actor=None, job=job, name="Globex secret template")
     assert lead.pk
 
 
@@ -125,6 +128,7 @@ def globex_world(tenant_b, settings, tmp_path):
             if detail.status_code == 200:
                 bodies[basename_of(pattern)] = json.dumps(detail.json(), sort_keys=True)
     expected = {"contact", "company", "attachment", "email", "email-template", "mail-account", "custom-field"}
+    expected |= {"import", "import-template"}
     assert expected <= set(first_ids), first_ids
     return first_ids, bodies
 
