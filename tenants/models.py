@@ -169,3 +169,21 @@ class SchemaTemplate(TimeStamped):
 
     def __str__(self) -> str:
         return f"template {self.fingerprint[:12]} ({self.statement_count} statements)"
+
+
+class RunningJob(TimeStamped):
+    """A workspace's background job in flight (an import being run or undone), noted in
+    the public schema so a recovery sweep visits only the workspaces that have one
+    instead of every schema (tenants.running_jobs)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    job_id = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["kind", "tenant", "job_id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "job_id"], name="running_job_unique")]
+        indexes = [models.Index(fields=["kind", "tenant"], name="running_job_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.job_id} ({self.tenant_id})"

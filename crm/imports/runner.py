@@ -51,6 +51,10 @@ from crm.imports.models import ImportedRecord, ImportJob, ImportRejectedRow, Imp
 from crm.imports.readers import SourceRow, data_rows
 from crm.limits import plan_limit
 from crm.selectors import workspace_settings
+from tenants.running_jobs import running_job_forget, running_job_note
+
+# How imports are named in the public list of jobs in flight (tenants.running_jobs).
+RUNNING_KIND = "import"
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +404,7 @@ def claim(job_id: int) -> str:
         job.heartbeat_at = timezone.now()
         job.started_at = job.started_at or timezone.now()
         job.save(update_fields=["status", "run_token", "heartbeat_at", "started_at", "updated_at"])
+        running_job_note(kind=RUNNING_KIND, job_id=job.pk)
     if takeover:
         logger.warning("import taken over after its worker went silent", extra={"job": job_id})
     return token
@@ -448,6 +453,7 @@ def _run(job: ImportJob, token: str, actor: User) -> str:
         locked.undo_deadline = now + timedelta(days=settings.IMPORT_UNDO_DAYS)
         locked.run_token = ""
         locked.save(update_fields=["status", "total_rows", "finished_at", "undo_deadline", "run_token", "updated_at"])
+        running_job_forget(kind=RUNNING_KIND, job_id=job.pk)
     logger.info("import done", extra={"job": job.pk})
     return "done"
 
@@ -523,6 +529,7 @@ def _fail(job_id: int, token: str, message: str, code: str) -> None:
         job.save(
             update_fields=["status", "error", "error_code", "finished_at", "undo_deadline", "run_token", "updated_at"]
         )
+        running_job_forget(kind=RUNNING_KIND, job_id=job.pk)
 
 
 def jobs_stale() -> list[int]:

@@ -38,7 +38,7 @@ from crm.clients.models import Contact
 from crm.custom_fields.selectors import custom_fields_for
 from crm.errors import AccessDenied, Conflict, DomainError
 from crm.history.services import CUSTOM_PREFIX, json_value
-from crm.imports import entities, readers
+from crm.imports import entities, readers, runner
 from crm.imports.mapping import CUSTOM_ENTITIES, guess, mapping_clean, mapping_from_template, template_fits
 from crm.imports.models import (
     Entity,
@@ -52,6 +52,7 @@ from crm.imports.selectors import templates_for
 from crm.limits import PlanLimitReached, plan_limit
 from crm.text_values import DATE_ORDERS
 from crm.validation import FieldErrors
+from tenants.running_jobs import running_job_forget, running_job_note
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def import_cancel(*, actor: User | None, job: ImportJob) -> ImportJob:
     locked.undo_deadline = now + timedelta(days=settings.IMPORT_UNDO_DAYS)
     locked.run_token = ""
     locked.save(update_fields=["status", "finished_at", "undo_deadline", "run_token", "updated_at"])
+    running_job_forget(kind=runner.RUNNING_KIND, job_id=locked.pk)
     return locked
 
 
@@ -378,6 +380,7 @@ def import_undo(*, actor: User | None, job: ImportJob) -> ImportJob:
     locked.heartbeat_at = timezone.now()
     locked.run_token = ""
     locked.save(update_fields=["status", "undone_by", "heartbeat_at", "run_token", "updated_at"])
+    running_job_note(kind=runner.RUNNING_KIND, job_id=locked.pk)
     task_after_commit(UNDO_TASK, job_id=locked.pk)
     return locked
 
@@ -461,6 +464,7 @@ def import_undo_run(*, job_id: int) -> str:
             run_token="",
             updated_at=timezone.now(),
         )
+        running_job_forget(kind=runner.RUNNING_KIND, job_id=job.pk)
         job.refresh_from_db()
         audit_record(
             actor=actor,

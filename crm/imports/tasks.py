@@ -5,7 +5,8 @@ With a broker that redelivers unacknowledged messages (Redis, RabbitMQ; `acks_la
 a redelivered run finds the job's heartbeat fresh and leaves it to the run that owns
 it. The default PostgreSQL broker forgets a message its worker took, so the recovery
 sweep (beat, every two minutes) re-queues every running job that has been silent for
-IMPORT_STALE_SECONDS; the new run claims it and skips the rows already committed.
+IMPORT_STALE_SECONDS; the new run claims it and skips the rows already committed. The
+sweep visits only the workspaces the public list of running jobs names.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+from django_tenants.utils import schema_context
 
 from config.celery import TenantTask, app
 from crm.imports import runner, services
+from tenants.running_jobs import running_job_forget, running_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -50,24 +52,26 @@ def imports_recover() -> int:
 
 @shared_task
 def imports_recover_dispatch() -> int:
-    """Look for silent imports in every workspace: one indexed query per schema, on a
-    partial index that holds only the few active jobs; messages only where needed."""
-    from django.db import connection
-
+    """Look for silent imports in the workspaces that have one in flight: the public list
+    of running jobs (tenants.running_jobs) names them, so a sweep costs one query plus a
+    visit per such workspace, not a visit to every schema. A job the list still names but
+    that has ended (an ending that could not forget it) is dropped from the list here."""
     from crm.imports.models import ImportJob, ImportStatus
 
     found = 0
-    schemas = (
-        get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
-    )
-    for schema_name in list(schemas):
+    for (tenant_id, schema_name), job_ids in running_jobs(runner.RUNNING_KIND).items():
         with schema_context(schema_name):
             try:
-                active = ImportJob.objects.filter(status__in=[ImportStatus.RUNNING, ImportStatus.UNDOING]).exists()
+                active = set(
+                    ImportJob.objects.filter(
+                        pk__in=job_ids, status__in=[ImportStatus.RUNNING, ImportStatus.UNDOING]
+                    ).values_list("pk", flat=True)
+                )
             except Exception:  # a schema being created or dropped right now
                 logger.warning("imports recovery skipped a schema", extra={"schema": schema_name})
-                connection.close()
                 continue
+            for ended in set(job_ids) - active:
+                running_job_forget(kind=runner.RUNNING_KIND, job_id=ended, tenant_id=tenant_id)
             if active and runner.jobs_stale():
                 imports_recover.delay()
                 found += 1
