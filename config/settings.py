@@ -368,6 +368,7 @@ SPECTACULAR_SETTINGS = {
         "EmailDirectionEnum": "crm.mail.models.EmailDirection",
         "CustomFieldKindEnum": "crm.custom_fields.models.FieldKind",
         "CustomFieldEntityEnum": "crm.custom_fields.models.Entity",
+        "ImportEntityEnum": "crm.imports.models.Entity",
     },
     # On a workspace's host, each record's `custom_fields` lists that workspace's fields.
     "POSTPROCESSING_HOOKS": [
